@@ -1,0 +1,42 @@
+import { type DescMessage, type DescMethod, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+
+/**
+ * Turns a protobuf-es service descriptor into the definition grpc-js serves and calls, so the `.proto`
+ * files are compiled by one generator only. Message (de)serialisation is protobuf-es's binary format.
+ */
+export function grpcServiceOf<T extends GenServiceMethods>(service: GenService<T>): GrpcService<T> {
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    definition[method.localName] = methodDefinition(service.typeName, method);
+  }
+  return definition as GrpcService<T>;
+}
+
+function methodDefinition(serviceName: string, method: DescMethod): MethodDefinition<unknown, unknown> {
+  const codec = (schema: DescMessage) => ({
+    serialize: (message: unknown) => Buffer.from(toBinary(schema, message as MessageShape<DescMessage>)),
+    deserialize: (bytes: Buffer) => fromBinary(schema, bytes),
+  });
+  const request = codec(method.input);
+  const response = codec(method.output);
+  return {
+    path: `/${serviceName}/${method.name}`,
+    requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+    responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+    requestSerialize: request.serialize,
+    requestDeserialize: request.deserialize,
+    responseSerialize: response.serialize,
+    responseDeserialize: response.deserialize,
+    originalName: method.localName,
+  };
+}
+
+type Shape<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
+type OutShape<M> = M extends { output: infer O extends DescMessage } ? MessageShape<O> : never;
+
+/** The grpc-js service definition of `T`, keyed by the methods' local (camelCase) names. */
+export type GrpcService<T extends GenServiceMethods> = ServiceDefinition & {
+  [K in keyof T]: MethodDefinition<Shape<T[K]>, OutShape<T[K]>>;
+};

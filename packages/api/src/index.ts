@@ -1,0 +1,6 @@
+export * from './gen/cairn/cas/v1/resource_pb.js';
+export * from './gen/google/bytestream/bytestream_pb.js';
+export * as health from './gen/grpc/health/v1/health_pb.js';
+export * as reflection from './gen/grpc/reflection/v1/reflection_pb.js';
+export { type GrpcService, grpcServiceOf } from './grpc-service.js';
+export { byteStream, resourceService, healthService, reflectionService } from './services.js';

@@ -1,0 +1,10 @@
+import { ResourceService } from './gen/cairn/cas/v1/resource_pb.js';
+import { ByteStream } from './gen/google/bytestream/bytestream_pb.js';
+import { Health } from './gen/grpc/health/v1/health_pb.js';
+import { ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.js';
+import { grpcServiceOf } from './grpc-service.js';
+
+export const byteStream = grpcServiceOf(ByteStream);
+export const resourceService = grpcServiceOf(ResourceService);
+export const healthService = grpcServiceOf(Health);
+export const reflectionService = grpcServiceOf(ServerReflection);
