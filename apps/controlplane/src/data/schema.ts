@@ -1,0 +1,118 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as kysely sees it. `pg` returns bigint columns as strings and PGlite as numbers, so
+ * bigint columns read as `string | number` and repositories turn them into numbers at the boundary.
+ */
+export interface DatabaseSchema {
+  organizations: OrganizationTable;
+  api_tokens: ApiTokenTable;
+  cas_backends: CasBackendTable;
+  blob_locations: BlobLocationTable;
+  events: EventTable;
+  workflow_runs: WorkflowRunTable;
+  attestations: AttestationTable;
+}
+
+type BigIntColumn = ColumnType<string | number, number, number>;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export type ApiTokenKind = 'user' | 'robot';
+
+export interface ApiTokenTable {
+  id: string;
+  org_id: string;
+  name: string;
+  kind: ApiTokenKind;
+  /** sha256 (hex) of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export type BackendProvider = 'inline' | 'oci' | 'aws-s3' | 'azure-blob' | 'filesystem';
+export type ValidationStatus = 'pending' | 'ok' | 'failed';
+
+export interface CasBackendTable {
+  id: string;
+  org_id: string;
+  name: string;
+  provider: BackendProvider;
+  location: string;
+  description: string;
+  is_default: boolean;
+  is_fallback: boolean;
+  validation_status: ValidationStatus;
+  validation_error: string | null;
+  validated_at: Date | null;
+  max_bytes: BigIntColumn;
+  /** Secret-store reference of the credentials; null for backends without any (inline). */
+  secret_ref: string | null;
+  created_at: CreatedAt;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface BlobLocationTable {
+  org_id: string;
+  /** `sha256:<hex>` */
+  digest: string;
+  backend_id: string;
+  size: BigIntColumn;
+  created_at: CreatedAt;
+}
+
+export interface EventTable {
+  id: Generated<string | number>;
+  org_id: string;
+  kind: string;
+  subject_id: string;
+  /** JSON text; never holds a secret. */
+  data: string;
+  created_at: CreatedAt;
+}
+
+export type WorkflowRunState = 'initialized' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+
+export interface WorkflowRunTable {
+  id: string;
+  org_id: string;
+  workflow: string;
+  project: string;
+  state: WorkflowRunState;
+  /** The CAS backend chosen at init; its evidence goes there. */
+  backend_id: string;
+  backend_is_fallback: boolean;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface AttestationTable {
+  id: string;
+  org_id: string;
+  run_id: string;
+  /** `sha256:<hex>` of the bundle. */
+  digest: string;
+  /** The bundle, unless `attestations.skip_db_storage` sent it only to the CAS. */
+  bundle: Uint8Array | null;
+  size: BigIntColumn;
+  backend_id: string;
+  backend_is_fallback: boolean;
+  /** When the copy in the CAS was confirmed; null while only the database holds it. */
+  stored_in_cas_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type ApiTokenRow = Selectable<ApiTokenTable>;
+export type CasBackendRow = Selectable<CasBackendTable>;
+export type NewCasBackendRow = Insertable<CasBackendTable>;
+export type CasBackendPatch = Updateable<CasBackendTable>;
