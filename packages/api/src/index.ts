@@ -1,6 +1,19 @@
 export * from './gen/cairn/cas/v1/resource_pb.js';
+export * from './gen/cairn/controlplane/v1/api_token_pb.js';
+export * from './gen/cairn/controlplane/v1/cas_backend_pb.js';
+export * from './gen/cairn/controlplane/v1/cas_credentials_pb.js';
+export * from './gen/cairn/controlplane/v1/cas_mapping_pb.js';
 export * from './gen/google/bytestream/bytestream_pb.js';
 export * as health from './gen/grpc/health/v1/health_pb.js';
 export * as reflection from './gen/grpc/reflection/v1/reflection_pb.js';
 export { type GrpcService, grpcServiceOf } from './grpc-service.js';
-export { byteStream, resourceService, healthService, reflectionService } from './services.js';
+export {
+  apiTokenService,
+  byteStream,
+  casBackendService,
+  casCredentialsService,
+  casMappingService,
+  healthService,
+  reflectionService,
+  resourceService,
+} from './services.js';
