@@ -1,5 +1,6 @@
 import type { ProviderKind } from '@cairn/backends';
 
+/** `upload` lets the bearer write blobs to the backend; `download` lets it read them. */
 export type CasRole = 'upload' | 'download';
 
 /** The backend a token grants access to, as the CAS needs it to build a driver. */
@@ -21,10 +22,16 @@ export interface CasClaims {
   readonly org: string;
   readonly role: CasRole;
   readonly backend: BackendClaim;
-  /** Secret-store reference of the backend's credentials. */
+  /** Secret-store reference of the backend's credentials (empty when the backend needs none). */
   readonly secret: string;
   /** Largest blob this token may upload, in bytes. */
   readonly max_bytes: number;
   /** For downloads: the one blob (`sha256:<hex>`) this token may read. */
   readonly digest?: string;
 }
+
+/**
+ * What the control plane decides when it mints a token; the minter adds `iss`, `aud`, `iat`, `exp`
+ * and, unless given, a random `jti`.
+ */
+export type CasGrant = Omit<CasClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'> & { readonly jti?: string };

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { CairnError, Code } from '@cairn/errors';
+import { SignJWT } from 'jose';
+import type { CasGrant } from './claims.js';
+import { readCasClaims } from './claims-check.js';
+import { CAS_TOKEN_ALGORITHM, CAS_TOKEN_DEFAULTS, CAS_TOKEN_TYPE } from './constants.js';
+import { SigningKeyRing } from './key-ring.js';
+import type { SigningKey } from './signing-key.js';
+
+export interface MintOptions {
+  /** `iss`; default `CAS_TOKEN_DEFAULTS.issuer`. The CAS must be configured with the same value. */
+  readonly issuer?: string;
+  /** `aud`; default `CAS_TOKEN_DEFAULTS.audience`. */
+  readonly audience?: string;
+  /** Seconds from `iat` to `exp`: a whole number from 1 to 86400; default 300. */
+  readonly lifetimeSeconds?: number;
+  /** Milliseconds since the epoch; default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+const longestLifetimeSeconds = 86_400;
+
+/**
+ * Signs a CAS token for `grant` with the key (or the ring's active key): header `alg: ES256`, its
+ * `kid`, `typ: cairn-cas+jwt`; claims `iss`, `aud`, `iat`, `exp` and a random `jti` unless the grant
+ * names one. Returns the compact JWT. INVALID_ARGUMENT when the grant or the options are malformed.
+ */
+export async function mintCasToken(
+  key: SigningKey | SigningKeyRing,
+  grant: CasGrant,
+  options: MintOptions = {},
+): Promise<string> {
+  const { issuer, audience, lifetimeSeconds, clock } = resolveMintOptions(options);
+  const signer = key instanceof SigningKeyRing ? key.active : key;
+  const issuedAt = Math.floor(clock() / 1000);
+  const reading = readCasClaims({
+    ...grant,
+    iss: issuer,
+    aud: audience,
+    iat: issuedAt,
+    exp: issuedAt + lifetimeSeconds,
+    jti: grant.jti ?? randomUUID(),
+  });
+  if ('problem' in reading) {
+    throw new CairnError(Code.InvalidArgument, `cannot mint a CAS token: ${reading.problem}`);
+  }
+  return new SignJWT({ ...reading.claims })
+    .setProtectedHeader({ alg: CAS_TOKEN_ALGORITHM, kid: signer.kid, typ: CAS_TOKEN_TYPE })
+    .sign(signer.privateKey);
+}
+
+function resolveMintOptions(options: MintOptions): Required<MintOptions> {
+  const resolved = {
+    issuer: options.issuer ?? CAS_TOKEN_DEFAULTS.issuer,
+    audience: options.audience ?? CAS_TOKEN_DEFAULTS.audience,
+    lifetimeSeconds: options.lifetimeSeconds ?? CAS_TOKEN_DEFAULTS.lifetimeSeconds,
+    clock: options.clock ?? Date.now,
+  };
+  const { lifetimeSeconds } = resolved;
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1 || lifetimeSeconds > longestLifetimeSeconds) {
+    throw new CairnError(
+      Code.InvalidArgument,
+      `a CAS token lifetime must be a whole number of seconds from 1 to ${longestLifetimeSeconds}; got ${lifetimeSeconds}`,
+    );
+  }
+  return resolved;
+}
