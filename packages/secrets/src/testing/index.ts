@@ -1,0 +1,6 @@
+export {
+  startVaultKv2Double,
+  type VaultKv2Double,
+  type VaultKv2DoubleOptions,
+  type VaultKv2Request,
+} from './vault-kv2-double.js';

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { inspect } from 'node:util';
+import { Code } from '@cairn/errors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCode, secretStoreContract } from '../secret-store-contract.js';
+import { startVaultKv2Double, type VaultKv2Double } from '../testing/vault-kv2-double.js';
+import { createVaultSecretStore } from './vault-secret-store.js';
+
+const signal = new AbortController().signal;
+
+describe('VaultSecretStore against a double of Vault KV v2 HTTP API', () => {
+  secretStoreContract(async () => {
+    const vault = await startVaultKv2Double();
+    return {
+      store: createVaultSecretStore({ endpoint: vault.endpoint, token: vault.token }),
+      credentials: [vault.token],
+      close: () => vault.close(),
+    };
+  });
+
+  describe('Vault specifics (double)', () => {
+    let vault: VaultKv2Double;
+    const token = `hvs.${randomUUID()}`;
+    const readOnlyToken = `hvs.${randomUUID()}`;
+
+    beforeAll(async () => {
+      vault = await startVaultKv2Double({
+        tokens: [token],
+        readOnlyTokens: [readOnlyToken],
+        mounts: ['secret', 'kv/team'],
+      });
+    });
+    afterAll(async () => {
+      await vault.close();
+    });
+
+    it('keeps secrets under <mount>/data/<prefix>/<ref>, writes versions and deletes all of them', async () => {
+      const store = createVaultSecretStore({
+        endpoint: `${vault.endpoint}/`,
+        token,
+        mount: 'kv/team',
+        prefix: 'cairn/prod',
+      });
+      const ref = `orgs/${randomUUID()}/backends/b1`;
+      await store.put(ref, { a: '1' }, signal);
+      await store.rotate(ref, { a: '2' }, signal);
+      expect(vault.currentVersion(`cairn/prod/${ref}`, { mount: 'kv/team' })).toBe(2);
+      expect(vault.requests.at(-1)).toMatchObject({ method: 'POST', path: `kv/team/data/cairn/prod/${ref}` });
+      await store.delete(ref, signal);
+      expect(vault.requests.at(-1)).toMatchObject({
+        method: 'DELETE',
+        path: `kv/team/metadata/cairn/prod/${ref}`,
+      });
+      expect(vault.currentVersion(`cairn/prod/${ref}`, { mount: 'kv/team' })).toBeUndefined();
+    });
+
+    it('sends the namespace and keeps namespaces apart', async () => {
+      const ref = randomUUID();
+      const teamA = createVaultSecretStore({ endpoint: vault.endpoint, token, namespace: 'team-a' });
+      const teamB = createVaultSecretStore({ endpoint: vault.endpoint, token, namespace: 'team-b' });
+      await teamA.put(ref, { who: 'a' }, signal);
+      expect(vault.requests.at(-1)?.namespace).toBe('team-a');
+      await expectCode(teamB.get(ref, signal), Code.NotFound);
+      expect(vault.currentVersion(`cairn/${ref}`, { namespace: 'team-a' })).toBe(1);
+    });
+
+    it('answers PERMISSION_DENIED for a wrong token and never shows the token', async () => {
+      const wrongToken = `hvs.wrong-${randomUUID()}`;
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token: wrongToken });
+      for (const call of [
+        store.get('x', signal),
+        store.put('x', { a: 'b' }, signal),
+        store.rotate('x', { a: 'b' }, signal),
+        store.delete('x', signal),
+      ]) {
+        const error = await expectCode(call, Code.PermissionDenied);
+        expect(error.message).toContain('policy');
+        expect(inspect(error, { depth: 10 })).not.toContain(wrongToken);
+      }
+    });
+
+    it('answers PERMISSION_DENIED naming the missing capability for a token whose policy is too narrow', async () => {
+      const writer = createVaultSecretStore({ endpoint: vault.endpoint, token });
+      const reader = createVaultSecretStore({ endpoint: vault.endpoint, token: readOnlyToken });
+      const ref = randomUUID();
+      await writer.put(ref, { a: 'b' }, signal);
+      expect(await reader.get(ref, signal)).toEqual({ a: 'b' });
+      const error = await expectCode(reader.rotate(ref, { a: 'c' }, signal), Code.PermissionDenied);
+      expect(error.message).toContain('"update" capability');
+      await expectCode(reader.delete(ref, signal), Code.PermissionDenied);
+    });
+
+    it('answers FAILED_PRECONDITION when no KV v2 engine is mounted at the mount', async () => {
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token, mount: 'nothing-here' });
+      const error = await expectCode(store.get('x', signal), Code.FailedPrecondition);
+      expect(error.message).toContain('"nothing-here"');
+    });
+
+    it('answers UNAVAILABLE while Vault is sealed', async () => {
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token });
+      vault.setSealed(true);
+      try {
+        const error = await expectCode(store.get('x', signal), Code.Unavailable);
+        expect(error.message).toContain('sealed');
+      } finally {
+        vault.setSealed(false);
+      }
+    });
+
+    it('answers FAILED_PRECONDITION for a secret written by another tool that is not a flat map of strings', async () => {
+      const ref = randomUUID();
+      const response = await fetch(`${vault.endpoint}/v1/secret/data/cairn/${ref}`, {
+        method: 'POST',
+        headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { port: 5432 } }),
+      });
+      expect(response.status).toBe(200);
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token });
+      await expectCode(store.get(ref, signal), Code.FailedPrecondition);
+      await store.rotate(ref, { port: '5432' }, signal);
+      expect(await store.get(ref, signal)).toEqual({ port: '5432' });
+    });
+
+    it('works on a mount that requires check-and-set on every write', async () => {
+      const strict = await startVaultKv2Double({ casRequired: true });
+      try {
+        const store = createVaultSecretStore({ endpoint: strict.endpoint, token: strict.token });
+        await store.put('strict', { a: '1' }, signal);
+        await store.rotate('strict', { a: '2' }, signal);
+        await expectCode(store.put('strict', { a: '3' }, signal), Code.AlreadyExists);
+        expect(await store.get('strict', signal)).toEqual({ a: '2' });
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('an unreachable or silent Vault', () => {
+    let silent: Server;
+    let silentEndpoint: string;
+    const sockets = new Set<Socket>();
+    const token = `hvs.${randomUUID()}`;
+
+    beforeAll(async () => {
+      // Accepts connections and never answers, like a hung Vault or a black-holed network path.
+      silent = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const address = silent.address();
+      silentEndpoint = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    });
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+
+    it('answers UNAVAILABLE naming the endpoint when nothing listens, without the token', async () => {
+      const closedPort = await freePort();
+      const endpoint = `http://127.0.0.1:${closedPort}`;
+      const store = createVaultSecretStore({ endpoint, token });
+      const error = await expectCode(store.get('x', signal), Code.Unavailable);
+      expect(error.message).toContain(`the secret store at ${endpoint} is unreachable`);
+      expect(error.message).toContain('ECONNREFUSED');
+      expect(inspect(error, { depth: 10 })).not.toContain(token);
+      const writeError = await expectCode(
+        store.put('x', { password: 'do-not-leak-me' }, signal),
+        Code.Unavailable,
+      );
+      expect(inspect(writeError, { depth: 10 })).not.toContain('do-not-leak-me');
+      expect(inspect(writeError, { depth: 10 })).not.toContain(token);
+    });
+
+    it('answers UNAVAILABLE once requestTimeoutMs passes without an answer', async () => {
+      const store = createVaultSecretStore({ endpoint: silentEndpoint, token, requestTimeoutMs: 200 });
+      const error = await expectCode(store.get('x', signal), Code.Unavailable);
+      expect(error.message).toContain('no answer within 200 ms');
+      expect(inspect(error, { depth: 10 })).not.toContain(token);
+    });
+
+    it('gives up with CANCELED as soon as the signal aborts', async () => {
+      const store = createVaultSecretStore({ endpoint: silentEndpoint, token, requestTimeoutMs: 60_000 });
+      const controller = new AbortController();
+      const pending = store.put('x', { a: 'b' }, controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      await expectCode(pending, Code.Canceled);
+    });
+  });
+
+  describe('options', () => {
+    it.each([
+      ['an empty token', { endpoint: 'http://127.0.0.1:8200', token: ' ' }],
+      ['a token with a newline inside', { endpoint: 'http://127.0.0.1:8200', token: 'hvs.a\nb' }],
+      ['a non-http endpoint', { endpoint: 'ftp://vault', token: 't' }],
+      ['credentials in the endpoint', { endpoint: 'https://user:pw@vault:8200', token: 't' }],
+      ['a mount escaping upwards', { endpoint: 'http://127.0.0.1:8200', token: 't', mount: '../sys' }],
+      ['a zero timeout', { endpoint: 'http://127.0.0.1:8200', token: 't', requestTimeoutMs: 0 }],
+    ])('rejects %s with INVALID_ARGUMENT', (_, options) => {
+      expect(() => createVaultSecretStore(options)).toThrow(
+        expect.objectContaining({ code: Code.InvalidArgument }),
+      );
+    });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
