@@ -1,0 +1,55 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Code } from '@cairn/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadCliConfig } from './cli-config.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cairn-cli-config-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function writeConfig(dir: string, contents: string): Promise<string> {
+  const home = join(dir, '.cairn');
+  await mkdir(home, { recursive: true });
+  await writeFile(join(home, 'cli.json'), contents);
+  return home;
+}
+
+describe('loadCliConfig', () => {
+  it('finds .cairn/cli.json in a parent folder', async () => {
+    const home = await writeConfig(root, JSON.stringify({ cas: { grpc: '127.0.0.1:9101' } }));
+    const nested = join(root, 'a', 'b');
+    await mkdir(nested, { recursive: true });
+    expect(await loadCliConfig(nested, {})).toEqual({ home, config: { cas: { grpc: '127.0.0.1:9101' } } });
+  });
+
+  it('takes CAIRN_HOME over the folders around', async () => {
+    await writeConfig(root, JSON.stringify({ cas: { grpc: 'near:1' } }));
+    const elsewhere = await writeConfig(join(root, 'elsewhere'), JSON.stringify({ cas: { grpc: 'far:2' } }));
+    const loaded = await loadCliConfig(root, { CAIRN_HOME: elsewhere });
+    expect(loaded?.config.cas?.grpc).toBe('far:2');
+  });
+
+  it('says what to do when CAIRN_HOME holds no cli.json', async () => {
+    await expect(loadCliConfig(root, { CAIRN_HOME: join(root, 'nothing') })).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining('or unset it'),
+    });
+  });
+
+  it('refuses a broken file with a way to fix it', async () => {
+    await writeConfig(root, '{ not json');
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      message: expect.stringContaining('is not valid JSON; fix it or run `npm start` again'),
+    });
+    await writeConfig(root, JSON.stringify({ dev: { signingKeyFile: 'k' } }));
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      message: expect.stringContaining('"dev.issuer" must be a string'),
+    });
+  });
+});

@@ -1,0 +1,39 @@
+import { CairnError, Code } from '@cairn/errors';
+import type { Connection } from './connection.js';
+import { errorFromGrpc, isTransient } from './grpc-status.js';
+import { type RetryPolicy, waitBeforeRetry } from './retry.js';
+
+/** Runs a call that is safe to repeat, retrying transient failures with backoff. */
+export async function callWithRetry<T>(
+  connection: Connection,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      throwUnlessRetryable(error, attempt, connection, policy, signal);
+      await waitBeforeRetry(policy, attempt, signal);
+    }
+  }
+}
+
+/** Throws the CairnError for `error` unless another attempt is allowed and may help. */
+export function throwUnlessRetryable(
+  error: unknown,
+  attempt: number,
+  connection: Connection,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+): void {
+  if (signal?.aborted) throw canceled(signal);
+  if (!isTransient(error) || attempt >= policy.maxAttempts) {
+    throw errorFromGrpc(error, { address: connection.address });
+  }
+}
+
+export function canceled(signal: AbortSignal): CairnError {
+  return new CairnError(Code.Canceled, 'the operation was canceled', { cause: signal.reason });
+}

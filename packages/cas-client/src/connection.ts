@@ -1,0 +1,105 @@
+import {
+  type ChannelOptions,
+  Client,
+  type ClientReadableStream,
+  type ClientWritableStream,
+  Metadata,
+  type MethodDefinition,
+} from '@grpc/grpc-js';
+import { defaultChannelOptions, parseTarget } from './channel.js';
+
+/** A CAS token, or a function that returns a fresh one for every call (tokens are short-lived). */
+export type TokenSource = string | (() => Promise<string>);
+
+/**
+ * One channel to the CAS plus the per-call plumbing: the bearer token in metadata, abort signals
+ * wired to cancel, and types taken from the service definitions in `@cairn/api`.
+ */
+export class Connection {
+  readonly address: string;
+  readonly #client: Client;
+  readonly #token: TokenSource;
+
+  constructor(address: string, token: TokenSource, channelOptions: ChannelOptions = {}) {
+    const { target, credentials } = parseTarget(address);
+    this.address = address;
+    this.#token = token;
+    this.#client = new Client(target, credentials, { ...defaultChannelOptions, ...channelOptions });
+  }
+
+  async metadata(extra: Readonly<Record<string, string>> = {}): Promise<Metadata> {
+    const token = typeof this.#token === 'string' ? this.#token : await this.#token();
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
+    return metadata;
+  }
+
+  async unary<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    signal?: AbortSignal,
+  ): Promise<Res> {
+    signal?.throwIfAborted();
+    const metadata = await this.metadata();
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.#client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        metadata,
+        (error, response) => {
+          signal?.removeEventListener('abort', cancel);
+          if (error !== null || response === undefined) reject(error ?? new Error('empty response'));
+          else resolve(response);
+        },
+      );
+      const cancel = () => call.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  /** Opens a client stream; `response` settles with the server's answer or the call's error. */
+  async clientStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    extraMetadata: Readonly<Record<string, string>>,
+  ): Promise<{ call: ClientWritableStream<Req>; response: Promise<Res> }> {
+    const metadata = await this.metadata(extraMetadata);
+    let settle: { resolve: (value: Res) => void; reject: (reason: unknown) => void } | undefined;
+    const response = new Promise<Res>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    const call = this.#client.makeClientStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      metadata,
+      (error, value) => {
+        if (error !== null || value === undefined) settle?.reject(error ?? new Error('empty response'));
+        else settle?.resolve(value);
+      },
+    );
+    // The caller may stop awaiting `response` after an error elsewhere; an unobserved rejection must not crash.
+    response.catch(() => {});
+    return { call, response };
+  }
+
+  async serverStream<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+  ): Promise<ClientReadableStream<Res>> {
+    const metadata = await this.metadata();
+    return this.#client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      metadata,
+    );
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}

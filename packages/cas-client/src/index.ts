@@ -1,0 +1,10 @@
+export { CHUNK_SIZE, defaultChannelOptions } from './channel.js';
+export { type CasClient, type CasClientOptions, createCasClient } from './client.js';
+export type { TokenSource } from './connection.js';
+export { digestFile, type FileDigest, formatDigest, parseDigest } from './digest.js';
+export type { DownloadDestination, DownloadOptions, DownloadResult } from './download.js';
+export { errorFromGrpc, isTransient } from './grpc-status.js';
+export type { Progress, ProgressListener } from './progress.js';
+export type { BlobDescription } from './resources.js';
+export { defaultRetryPolicy, type RetryEvent, type RetryPolicy } from './retry.js';
+export type { StreamSource, UploadOptions, UploadResult, UploadSource } from './upload.js';
