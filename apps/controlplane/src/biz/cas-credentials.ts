@@ -1,0 +1,98 @@
+import type { ProviderKind } from '@cairn/backends';
+import { parseDigest } from '@cairn/backends';
+import type { CasRole } from '@cairn/cas-token';
+import { CairnError, Code } from '@cairn/errors';
+import type { CasBackend, DataStore } from '../data/index.js';
+import type { Principal } from './principal.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+export interface BackendChoice {
+  readonly backend: CasBackend;
+  /** True when the default was not usable and the fallback was taken. */
+  readonly isFallback: boolean;
+}
+
+export interface IssuedCasToken extends BackendChoice {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+/** Picks the backend for uploads and downloads and mints the CAS token for it. */
+export class CasCredentials {
+  constructor(
+    private readonly store: DataStore,
+    private readonly issuer: TokenIssuer,
+  ) {}
+
+  /**
+   * Where new evidence goes: the default if its last validation passed, else the fallback if its did,
+   * else FAILED_PRECONDITION explaining both. The inline backend is a valid choice here (attestations
+   * embed their evidence); CAS tokens for it are refused by `issue`.
+   */
+  async chooseUploadBackend(orgId: string): Promise<BackendChoice> {
+    const defaultBackend = await this.store.backends.findDefault(orgId);
+    if (defaultBackend?.validationStatus === 'ok') return { backend: defaultBackend, isFallback: false };
+    const fallback = await this.store.backends.findFallback(orgId);
+    if (fallback?.validationStatus === 'ok') return { backend: fallback, isFallback: true };
+    const problems = [
+      defaultBackend
+        ? `default "${defaultBackend.name}" ${describeFailure(defaultBackend)}`
+        : 'there is no default backend',
+      fallback ? `fallback "${fallback.name}" ${describeFailure(fallback)}` : undefined,
+    ].filter((problem) => problem !== undefined);
+    const advice = fallback
+      ? 'fix their credentials (CASBackendService.Update) or revalidate'
+      : 'fix its credentials or set a fallback';
+    throw new CairnError(Code.FailedPrecondition, `no valid CAS backend: ${problems.join('; ')}; ${advice}`, {
+      details: { reason: 'no_valid_backend' },
+    });
+  }
+
+  /**
+   * A CAS token: for uploads on the chosen backend; for downloads on the backend the digest was recorded
+   * on (soft-deleted ones included), else the default. A download token with a digest reads only that blob.
+   */
+  async issue(principal: Principal, role: CasRole, digest?: string): Promise<IssuedCasToken> {
+    if (digest !== undefined) parseDigest(digest);
+    const choice =
+      role === 'upload'
+        ? await this.chooseUploadBackend(principal.orgId)
+        : await this.#downloadBackend(principal.orgId, digest);
+    const { backend } = choice;
+    if (backend.provider === 'inline') {
+      throw new CairnError(
+        Code.FailedPrecondition,
+        `the organisation's ${role === 'upload' ? 'upload' : 'download'} backend "${backend.name}" is inline: evidence is embedded in attestations, ` +
+          'not stored by the CAS; create a CAS backend and make it the default (CASBackendService.Create with is_default)',
+        { details: { reason: 'inline_backend' } },
+      );
+    }
+    const minted = await this.issuer.mint({
+      sub: principal.subject,
+      org: principal.orgId,
+      role,
+      backend: { id: backend.id, provider: backend.provider as ProviderKind, location: backend.location },
+      secret: backend.secretRef ?? '',
+      max_bytes: backend.maxBytes,
+      ...(role === 'download' && digest !== undefined ? { digest } : {}),
+    });
+    return { ...choice, ...minted };
+  }
+
+  async #downloadBackend(orgId: string, digest: string | undefined): Promise<BackendChoice> {
+    if (digest !== undefined) {
+      const mapped = await this.store.blobLocations.findBackend(orgId, digest);
+      if (mapped) return { backend: mapped, isFallback: false };
+    }
+    const defaultBackend = await this.store.backends.findDefault(orgId);
+    if (!defaultBackend)
+      throw new CairnError(Code.FailedPrecondition, 'the organisation has no default backend');
+    return { backend: defaultBackend, isFallback: false };
+  }
+}
+
+function describeFailure(backend: CasBackend): string {
+  if (backend.validationStatus === 'pending') return 'has not been validated yet';
+  const at = backend.validatedAt ? ` at ${backend.validatedAt.toISOString()}` : '';
+  return `failed validation${at}: ${backend.validationError ?? 'no reason recorded'}`;
+}
