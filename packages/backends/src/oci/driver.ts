@@ -1,0 +1,203 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { CairnError, Code, isAbortError } from '@cairn/errors';
+import type { BlobRef } from '../core/digest.js';
+import type { BlobInfo, BlobMeta, ByteRange, Driver, DriverConfig, StagedBlob } from '../core/provider.js';
+import { OciClient } from './client.js';
+import type { OciCredentials } from './credentials.js';
+import { transportError } from './errors.js';
+import { parseOciLocation } from './location.js';
+import {
+  EMPTY_CONFIG,
+  evidenceManifest,
+  evidenceTag,
+  OCI_IMAGE_MANIFEST,
+  parseEvidenceManifest,
+} from './manifest.js';
+import { OciStagedBlob } from './staged-blob.js';
+
+/** Bytes gathered per PATCH; two chunks at most are held per upload. */
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+export interface OciDriverOptions {
+  readonly chunkSize?: number;
+}
+
+export function createOciDriver(
+  config: DriverConfig<OciCredentials>,
+  options: OciDriverOptions = {},
+): Driver {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw new CairnError(Code.InvalidArgument, `chunk size ${chunkSize} must be a positive integer`);
+  }
+  return new OciDriver(new OciClient(parseOciLocation(config.location), config.credentials), chunkSize);
+}
+
+/**
+ * A repository of an OCI registry as a Cairn backend. Each blob is a layer of its own artifact manifest,
+ * tagged by the blob's digest (see manifest.ts); the tag is what `stat` looks for, so a blob is stored
+ * only once its manifest is pushed, after the verified upload closed.
+ */
+class OciDriver implements Driver {
+  #emptyConfig: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: OciClient,
+    private readonly chunkSize: number,
+  ) {}
+
+  stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
+    return OciStagedBlob.open(this.client, blob, meta, this.chunkSize, this.#ensureEmptyConfig, signal);
+  }
+
+  async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const { offset, length } = range;
+    if (length === 0) {
+      if (!(await this.client.blobExists(hex, signal))) throw this.#notFound(hex);
+      return (async function* () {})();
+    }
+    const wanted =
+      offset === 0 && length === undefined
+        ? undefined
+        : `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
+    let response: Response;
+    try {
+      response = await this.client.getBlob(hex, wanted, signal);
+    } catch (error) {
+      throw error instanceof CairnError && error.code === Code.NotFound ? this.#notFound(hex) : error;
+    }
+    if (response.status === 206) {
+      const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
+      if (Number(start) !== offset) {
+        await response.body?.cancel();
+        throw new CairnError(
+          Code.Unavailable,
+          `registry ${this.client.location.host} answered a range read of sha256:${hex} with the wrong bytes; retry later`,
+        );
+      }
+      return this.#body(response, 0, length, signal);
+    }
+    // A registry may ignore Range and send everything: skip and cut here.
+    return this.#body(response, offset, length, signal);
+  }
+
+  async stat(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined> {
+    const manifest = await this.client.getManifest(evidenceTag(hex), OCI_IMAGE_MANIFEST, signal);
+    if (!manifest) return undefined;
+    const { host, repository } = this.client.location;
+    return parseEvidenceManifest(manifest.bytes, hex, `${host}/${repository}`);
+  }
+
+  /** Pushes an untagged probe artifact, reads it back and deletes it; nothing becomes visible. */
+  async checkWriteAccess(signal: AbortSignal): Promise<void> {
+    const probe = new TextEncoder().encode(`cairn write probe ${randomUUID()}\n`);
+    const hex = sha256(probe);
+    // Cleanups run newest first; after a failure they are silent, so they never hide its cause.
+    const cleanups: Array<() => Promise<void>> = [() => this.client.deleteBlob(hex, signal)];
+    try {
+      await this.client.pushSmallBlob(probe, hex, signal);
+      await this.#ensureEmptyConfig(signal);
+      const manifest = evidenceManifest(hex, probe.byteLength, { fileName: 'cairn-write-probe.txt' });
+      const reference = `sha256:${sha256(manifest)}`;
+      await this.client.putManifest(reference, OCI_IMAGE_MANIFEST, manifest, signal);
+      cleanups.unshift(() => this.client.deleteManifest(reference, signal));
+      await this.#expectReadBack(reference, hex, probe, signal);
+    } catch (error) {
+      for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+      throw error;
+    }
+    for (const cleanup of cleanups) await tolerateForbiddenDelete(cleanup);
+  }
+
+  async close(): Promise<void> {
+    // fetch pools connections process-wide; there is nothing of this driver's own to release.
+  }
+
+  /** The config blob every evidence manifest names, pushed once per repository. */
+  #ensureEmptyConfig = (signal: AbortSignal): Promise<void> => {
+    this.#emptyConfig ??= (async () => {
+      if (await this.client.blobExists(EMPTY_CONFIG.hex, signal)) return;
+      await this.client.pushSmallBlob(EMPTY_CONFIG.bytes, EMPTY_CONFIG.hex, signal);
+    })().catch((error: unknown) => {
+      this.#emptyConfig = undefined;
+      throw error;
+    });
+    return this.#emptyConfig;
+  };
+
+  async #expectReadBack(
+    reference: string,
+    hex: string,
+    probe: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { host, repository } = this.client.location;
+    const manifest = await this.client.getManifest(reference, OCI_IMAGE_MANIFEST, signal);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of await this.read(hex, { offset: 0 }, signal)) chunks.push(chunk);
+    if (!manifest || !Buffer.concat(chunks).equals(probe)) {
+      throw new CairnError(
+        Code.FailedPrecondition,
+        `registry ${host} accepted a probe in ${repository} but did not return it; check the registry's storage`,
+      );
+    }
+  }
+
+  async *#body(
+    response: Response,
+    skip: number,
+    limit: number | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<Uint8Array> {
+    if (!response.body) return;
+    let toSkip = skip;
+    let left = limit ?? Number.POSITIVE_INFINITY;
+    try {
+      for await (const received of response.body) {
+        let chunk: Uint8Array = received;
+        if (toSkip > 0) {
+          if (chunk.byteLength <= toSkip) {
+            toSkip -= chunk.byteLength;
+            continue;
+          }
+          chunk = chunk.subarray(toSkip);
+          toSkip = 0;
+        }
+        if (chunk.byteLength > left) chunk = chunk.subarray(0, left);
+        left -= chunk.byteLength;
+        if (chunk.byteLength > 0) yield chunk;
+        if (left <= 0) break;
+      }
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) throw CairnError.from(error);
+      throw transportError(error, this.client.location.host);
+    }
+  }
+
+  #notFound(hex: string): CairnError {
+    const { host, repository } = this.client.location;
+    return new CairnError(
+      Code.NotFound,
+      `blob sha256:${hex} is not stored in ${host}/${repository}; upload it first`,
+    );
+  }
+}
+
+/** A registry may forbid deletes (405) or this account may lack the right; the probe stays, untagged. */
+async function tolerateForbiddenDelete(remove: () => Promise<void>): Promise<void> {
+  try {
+    await remove();
+  } catch (error) {
+    if (
+      error instanceof CairnError &&
+      (error.code === Code.Unimplemented || error.code === Code.PermissionDenied)
+    ) {
+      return;
+    }
+    throw error;
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
