@@ -82,7 +82,7 @@ describe('ByteStream round trip', () => {
     await t.grpc.write(upload, uploadName(data), data);
     const { hex } = blobOf(data);
     const file = await open(join(t.location, 'sha256', hex.slice(0, 2), hex), 'r+');
-    await file.write(Buffer.from([data[10] ^ 0xff]), 0, 1, 10);
+    await file.write(Buffer.from([(data[10] ?? 0) ^ 0xff]), 0, 1, 10);
     await file.close();
     const error = await expectStatus(t.grpc.read(download, downloadName(data)), 'DATA_LOSS', /corrupt/);
     expect((error as unknown as { received: Buffer }).received.byteLength).toBeLessThan(data.byteLength);
