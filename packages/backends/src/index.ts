@@ -1,4 +1,10 @@
-export { type BlobStore, BlobUpload, createBlobStore, type Download } from './core/blob-store.js';
+export {
+  type BlobStore,
+  BlobUpload,
+  createBlobStore,
+  type Download,
+  type UploadState,
+} from './core/blob-store.js';
 export { type BlobRef, formatDigest, isSha256Hex, parseDigest } from './core/digest.js';
 export type {
   BlobInfo,
@@ -10,3 +16,12 @@ export type {
   ProviderKind,
   StagedBlob,
 } from './core/provider.js';
+export {
+  DEFAULT_STAGING_MAX_AGE_MS,
+  type FilesystemCredentials,
+  FilesystemDriver,
+  type FilesystemProvider,
+  filesystemProvider,
+  parseFilesystemLocation,
+} from './filesystem/index.js';
+export { type AnyProvider, isProviderKind, providerFor, providers } from './registry.js';

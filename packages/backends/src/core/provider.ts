@@ -48,7 +48,11 @@ export interface Driver {
    * Memory held by a staged blob stays bounded whatever the blob's size.
    */
   stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob>;
-  /** Raw bytes of a committed blob within `range`; NOT_FOUND when it is not stored. */
+  /**
+   * Raw bytes of a committed blob within `range`; NOT_FOUND when it is not stored. Every chunk must be a
+   * fresh buffer the driver never touches again: the verifying layer holds the last one back while it
+   * checks the digest. Chunks should stay bounded (about 1 MiB) so memory does too.
+   */
   read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /** Size and metadata of a committed blob, or undefined when it is not stored. */
   stat(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined>;
@@ -63,6 +67,9 @@ export interface StagedBlob {
   write(chunk: Uint8Array, signal: AbortSignal): Promise<void>;
   /** Makes the blob visible under its digest. Called at most once, after verification. */
   commit(signal: AbortSignal): Promise<void>;
-  /** Discards everything staged. Idempotent; safe after a failed write or commit. */
+  /**
+   * Discards everything staged. Idempotent; safe after a failed write or commit, and while a write is in
+   * flight. Takes no signal: it runs when the caller's signal has already fired, and must still clean up.
+   */
   abort(): Promise<void>;
 }

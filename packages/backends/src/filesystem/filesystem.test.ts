@@ -1,0 +1,317 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CairnError, Code } from '@cairn/errors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeProviderConformance } from '../conformance/index.js';
+import {
+  describeGenerated,
+  MiB,
+  pseudoRandomChunks,
+  pseudoRandomSource,
+} from '../conformance/pseudo-random.js';
+import { createBlobStore } from '../core/blob-store.js';
+import { fsError } from './fs-errors.js';
+import {
+  DIRECTORY_MODE,
+  FILE_MODE,
+  type FilesystemDriver,
+  filesystemProvider,
+  flipStoredByte,
+  listLeftovers,
+  listStoredBlobs,
+} from './index.js';
+
+const live = new AbortController().signal;
+
+function driverAt(location: string): FilesystemDriver {
+  return filesystemProvider.createDriver({
+    location: filesystemProvider.parseLocation(location),
+    credentials: filesystemProvider.parseCredentials({}),
+  });
+}
+
+async function failure(run: Promise<unknown> | (() => unknown)): Promise<CairnError> {
+  try {
+    await (typeof run === 'function' ? run() : run);
+  } catch (error) {
+    if (error instanceof CairnError) return error;
+    throw error;
+  }
+  throw new Error('expected a CairnError');
+}
+
+describeProviderConformance('filesystem', async () => {
+  const parent = await mkdtemp(join(tmpdir(), 'cairn-fs-conformance-'));
+  // The root does not exist yet: the driver must create what it needs.
+  const driver = driverAt(join(parent, 'backend'));
+  return {
+    driver,
+    listVisible: (signal) => listStoredBlobs(driver.layout, signal),
+    leftovers: (signal) => listLeftovers(driver.layout, signal),
+    corrupt: (hex, signal) => flipStoredByte(driver.layout, hex, signal),
+    teardown: () => rm(parent, { recursive: true, force: true }),
+  };
+});
+
+describe('filesystem provider', () => {
+  let parent = '';
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'cairn-fs-'));
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('takes absolute directory paths, normalised, and refuses anything else', async () => {
+    expect(filesystemProvider.parseLocation('/var/lib//cairn/./blobs/')).toBe('/var/lib/cairn/blobs');
+    expect(filesystemProvider.parseLocation('/srv/cairn')).toBe('/srv/cairn');
+    for (const location of [
+      '',
+      'relative/dir',
+      './blobs',
+      '/srv/../etc',
+      '/srv/cairn/..',
+      '/',
+      '//',
+      '/a\0b',
+    ]) {
+      const error = await failure(() => filesystemProvider.parseLocation(location));
+      expect(error.code, location).toBe(Code.InvalidArgument);
+    }
+    expect(
+      (await failure(() => filesystemProvider.createDriver({ location: 'x', credentials: {} }))).code,
+    ).toBe(Code.InvalidArgument);
+  });
+
+  it('takes an empty object as credentials and names, without echoing, an unknown field', async () => {
+    expect(filesystemProvider.parseCredentials({})).toEqual({});
+    expect(filesystemProvider.parseCredentials(undefined)).toEqual({});
+    const error = await failure(() => filesystemProvider.parseCredentials({ password: 'hunter2' }));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.message).toContain('password');
+    expect(error.message).not.toContain('hunter2');
+    for (const raw of [null, [], 'secret', 42]) {
+      expect((await failure(() => filesystemProvider.parseCredentials(raw))).code).toBe(Code.InvalidArgument);
+    }
+  });
+
+  it('lays blobs out by digest with a metadata sidecar, private to the CAS user', async () => {
+    const driver = driverAt(join(parent, 'layout'));
+    const store = createBlobStore(driver);
+    const blob = await describeGenerated('layout', 4096);
+    await store.upload(pseudoRandomSource('layout', blob.size), blob, live, {
+      fileName: 'sbom.spdx.json',
+      mediaType: 'application/spdx+json',
+    });
+    const path = join(parent, 'layout', 'sha256', blob.hex.slice(0, 2), blob.hex);
+    const file = await stat(path);
+    expect(file.size).toBe(blob.size);
+    expect(file.mode & 0o777).toBe(FILE_MODE);
+    expect((await stat(join(parent, 'layout', 'sha256'))).mode & 0o777).toBe(DIRECTORY_MODE);
+    expect(JSON.parse(await readFile(`${path}.meta`, 'utf8'))).toEqual({
+      fileName: 'sbom.spdx.json',
+      mediaType: 'application/spdx+json',
+    });
+    expect((await stat(`${path}.meta`)).mode & 0o777).toBe(FILE_MODE);
+    expect(await readdir(join(parent, 'layout', '.staging'))).toEqual([]);
+    await store.close();
+  });
+
+  it('refuses metadata too large to be a file name', async () => {
+    const store = createBlobStore(driverAt(join(parent, 'big-meta')));
+    const blob = await describeGenerated('big-meta', 10);
+    const error = await failure(
+      store.upload(pseudoRandomSource('big-meta', 10), blob, live, { fileName: 'x'.repeat(70_000) }),
+    );
+    expect(error.code).toBe(Code.InvalidArgument);
+  });
+
+  it('ignores a sidecar a crashed commit left without its blob, and replaces it on the next upload', async () => {
+    const driver = driverAt(join(parent, 'orphan'));
+    const store = createBlobStore(driver);
+    const blob = await describeGenerated('orphan', 100);
+    await driver.checkWriteAccess(live);
+    await mkdir(driver.layout.shardDir(blob.hex), { recursive: true });
+    await writeFile(driver.layout.metaPath(blob.hex), JSON.stringify({ fileName: 'stale.txt' }));
+    expect(await store.exists(blob.hex, live)).toBe(false);
+    await store.upload(pseudoRandomSource('orphan', 100), blob, live);
+    expect(await store.describe(blob.hex, live)).toEqual(blob);
+  });
+
+  it('leaks no file descriptors, whatever becomes of uploads and reads', async () => {
+    const driver = driverAt(join(parent, 'fds'));
+    const store = createBlobStore(driver);
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    // Node closes a FileHandle dropped without close() when it is garbage-collected, with a warning; a
+    // collection during the test would hide such a leak from the count, but not from this listener.
+    const collectedHandles: string[] = [];
+    const onWarning = (warning: Error) => {
+      if (/file descriptor/i.test(warning.message)) collectedHandles.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    const blob = await describeGenerated('fds', 3 * MiB);
+    await store.checkWriteAccess(live);
+    const before = await openFds();
+
+    await store.upload(pseudoRandomSource('fds', blob.size), blob, live);
+    await failure(
+      store.upload(pseudoRandomSource('not-fds', blob.size), { ...blob, hex: 'a'.repeat(64) }, live),
+    );
+    const controller = new AbortController();
+    const aborted = (async function* () {
+      for (const chunk of pseudoRandomChunks('fds-2', 2 * MiB)) {
+        yield chunk;
+        controller.abort();
+      }
+    })();
+    await failure(store.upload(aborted, await describeGenerated('fds-2', 2 * MiB), controller.signal));
+    const upload = await store.beginUpload(await describeGenerated('fds-3', MiB), live);
+    await upload.write(Buffer.alloc(1000), live);
+    await upload.abort();
+
+    for await (const chunk of (await store.download(blob.hex, { offset: 0 }, live)).body)
+      expect(chunk).toBeTruthy();
+    for await (const _ of (await store.download(blob.hex, { offset: MiB, length: 10 }, live)).body) break;
+    const early = new AbortController();
+    const canceled = (await store.download(blob.hex, { offset: 0 }, early.signal)).body;
+    await failure(
+      (async () => {
+        for await (const _ of canceled) early.abort();
+      })(),
+    );
+    await store.download(blob.hex, { offset: 0 }, live); // a body nobody reads holds no descriptor
+    await flipStoredByte(driver.layout, blob.hex, live);
+    await failure(
+      (async () => {
+        for await (const _ of (await store.download(blob.hex, { offset: 0 }, live)).body);
+      })(),
+    );
+
+    // A destroyed stream closes its descriptor asynchronously; let those closes run.
+    for (let turn = 0; turn < 20 && (await openFds()) !== before; turn++) await nextTurn();
+    expect(await openFds()).toBe(before);
+    process.off('warning', onWarning);
+    expect(collectedHandles).toEqual([]);
+    expect(await listLeftovers(driver.layout, live)).toEqual([]);
+  });
+
+  it('aborts uploads still in progress when the driver closes', async () => {
+    const driver = driverAt(join(parent, 'close'));
+    const store = createBlobStore(driver);
+    const upload = await store.beginUpload(await describeGenerated('close', MiB), live);
+    await upload.write(Buffer.alloc(4096), live);
+    expect(await readdir(driver.layout.stagingDir)).toHaveLength(1);
+    await store.close();
+    expect(await readdir(driver.layout.stagingDir)).toEqual([]);
+    expect((await failure(store.beginUpload(await describeGenerated('late', 1), live))).code).toBe(
+      Code.FailedPrecondition,
+    );
+  });
+
+  it('sweeps staging files idle longer than asked, sparing uploads in progress', async () => {
+    const driver = driverAt(join(parent, 'sweep'));
+    const store = createBlobStore(driver);
+    await driver.checkWriteAccess(live);
+    const stale = join(driver.layout.stagingDir, 'deadbeefdead-0011223344556677.partial');
+    const fresh = join(driver.layout.stagingDir, 'deadbeefdead-8899aabbccddeeff.partial');
+    const foreign = join(driver.layout.stagingDir, 'not-ours.txt');
+    const staleProbe = join(driver.layout.root, '.probe-0011223344556677');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const path of [stale, fresh, foreign, staleProbe]) await writeFile(path, 'x');
+    for (const path of [stale, foreign, staleProbe]) await utimes(path, twoHoursAgo, twoHoursAgo);
+    const blob = await describeGenerated('sweep', 2 * MiB);
+    const upload = await store.beginUpload(blob, live);
+    const chunks = pseudoRandomChunks('sweep', blob.size);
+    const first = chunks.next();
+    if (!first.done) await upload.write(first.value, live);
+
+    expect(await driver.sweepStaging(60 * 60 * 1000, live)).toBe(2);
+    expect((await readdir(driver.layout.stagingDir)).sort()).toHaveLength(3);
+    expect(await driver.sweepStaging(0, live)).toBe(1);
+    for (const chunk of chunks) await upload.write(chunk, live);
+    await upload.finish(live);
+    expect(await store.exists(blob.hex, live)).toBe(true);
+    expect(await readdir(driver.layout.stagingDir)).toEqual(['not-ours.txt']);
+  });
+
+  it('explains a location under a regular file, naming the directory', async () => {
+    const file = join(parent, 'a-file');
+    await writeFile(file, 'not a directory');
+    const location = join(file, 'blobs');
+    const store = createBlobStore(driverAt(location));
+    const access = await failure(store.checkWriteAccess(live));
+    expect(access.code).toBe(Code.FailedPrecondition);
+    expect(access.message).toContain(location);
+    expect(access.message).toContain('not a directory');
+    const blob = await describeGenerated('nowhere', 10);
+    const upload = await failure(store.upload(pseudoRandomSource('nowhere', 10), blob, live));
+    expect(upload.code).toBe(Code.FailedPrecondition);
+    expect((await failure(store.exists(blob.hex, live))).code).toBe(Code.FailedPrecondition);
+  });
+
+  it('reports a directory the CAS user may not write as PERMISSION_DENIED, naming it', async () => {
+    await chmod(parent, 0o755);
+    const locked = join(parent, 'locked');
+    await mkdir(locked, { mode: 0o555 });
+    const location = join(locked, 'blobs');
+    const error = await checkWriteAccessAsAnotherUser(location);
+    expect(error.code).toBe(Code.PermissionDenied);
+    expect(error.message).toContain(location);
+    expect(error.message).toContain('permission denied');
+  });
+
+  it('maps permission, read-only and full-disk errors to codes an operator can act on', () => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: failed`), { code });
+    const cases = [
+      ['EACCES', Code.PermissionDenied, 'permission denied'],
+      ['EPERM', Code.PermissionDenied, 'permission denied'],
+      ['EROFS', Code.FailedPrecondition, 'read-only'],
+      ['ENOSPC', Code.ResourceExhausted, 'no space left'],
+      ['EDQUOT', Code.ResourceExhausted, 'quota'],
+      ['ENOTDIR', Code.FailedPrecondition, 'not a directory'],
+      ['EMFILE', Code.Unavailable, 'too many open files'],
+      ['EWHATEVER', Code.Internal, 'EWHATEVER'],
+    ] as const;
+    for (const [name, code, words] of cases) {
+      const error = fsError(errno(name), '/srv/cairn', 'store a blob');
+      expect(error.code, name).toBe(code);
+      expect(error.message).toContain('/srv/cairn');
+      expect(error.message).toContain(words);
+      expect(error.details.errno).toBe(name);
+    }
+    expect(fsError(new DOMException('stop', 'AbortError'), '/srv/cairn', 'read a blob').code).toBe(
+      Code.Canceled,
+    );
+  });
+});
+
+/**
+ * Runs checkWriteAccess in a child process. Root ignores permission bits, so when the tests run as root
+ * the child drops to `nobody`, for whom a root-owned 0555 directory is really unwritable.
+ */
+async function checkWriteAccessAsAnotherUser(location: string): Promise<{ code?: number; message?: string }> {
+  const module = new URL('./index.ts', import.meta.url).href;
+  const script = `
+    import { filesystemProvider } from ${JSON.stringify(module)};
+    const driver = filesystemProvider.createDriver({ location: process.argv[1], credentials: {} });
+    await driver.checkWriteAccess(new AbortController().signal).then(
+      () => console.log('{}'),
+      (error) => console.log(JSON.stringify({ code: error.code, message: error.message })),
+    );`;
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '--eval', script, location],
+    {
+      ...asNobody,
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, TSX_DISABLE_CACHE: '1' },
+    },
+  );
+  return JSON.parse(stdout);
+}
