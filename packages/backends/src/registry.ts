@@ -1,4 +1,6 @@
 import { CairnError, Code } from '@cairn/errors';
+import { awsS3Provider } from './aws-s3/index.js';
+import { azureBlobProvider } from './azure-blob/index.js';
 import type { Provider, ProviderKind } from './core/provider.js';
 import { filesystemProvider } from './filesystem/index.js';
 
@@ -11,6 +13,8 @@ export type AnyProvider = Provider<unknown>;
  */
 export const providers: { readonly [Kind in ProviderKind]?: AnyProvider } = {
   filesystem: filesystemProvider,
+  'aws-s3': awsS3Provider,
+  'azure-blob': azureBlobProvider,
 };
 
 const KINDS: readonly string[] = ['filesystem', 'oci', 'aws-s3', 'azure-blob'] satisfies ProviderKind[];

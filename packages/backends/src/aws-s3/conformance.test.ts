@@ -1,0 +1,25 @@
+import { inject } from 'vitest';
+import { describeProviderConformance } from '../conformance/index.js';
+import { awsS3Provider } from './provider.js';
+import { SwiftInspection } from './swift-inspection.js';
+
+describeProviderConformance('aws-s3 (OpenStack Swift s3api)', async () => {
+  const info = inject('testServers').s3;
+  const inspection = await SwiftInspection.withNewBucket(info, 'evidence/');
+  const driver = awsS3Provider.createDriver({
+    location: awsS3Provider.parseLocation(`${inspection.bucket}/evidence`),
+    credentials: awsS3Provider.parseCredentials({
+      endpoint: info.endpoint,
+      region: info.region,
+      accessKeyId: info.accessKeyId,
+      secretAccessKey: info.secretAccessKey,
+    }),
+  });
+  return {
+    driver,
+    listVisible: () => inspection.visibleDigests(),
+    leftovers: () => inspection.leftovers(),
+    corrupt: (hex) => inspection.corrupt(`evidence/sha256/${hex}`),
+    teardown: () => inspection.deleteBucket(),
+  };
+});

@@ -1,0 +1,168 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CairnError, Code } from '@cairn/errors';
+import type { BlobRef } from '../core/digest.js';
+import type { BlobInfo, BlobMeta, ByteRange, Driver, StagedBlob } from '../core/provider.js';
+import { CLEANUP_TIMEOUT_MS } from '../object-store/abort.js';
+import { decodeBlobMeta } from '../object-store/blob-metadata.js';
+import { blobKey, type ObjectLocation } from '../object-store/location.js';
+import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
+import { streamBody } from '../object-store/response-body.js';
+import { createS3Client, endpointLabel } from './client.js';
+import type { S3Credentials } from './credentials.js';
+import { fromS3Error, httpStatus, type S3ErrorContext } from './errors.js';
+import { stageS3Object } from './staged-object.js';
+
+/** S3 allows at most 10,000 parts per multipart upload. */
+const MAX_PARTS = 10_000;
+
+export interface S3DriverOptions {
+  /** Preferred part size (at least 5 MiB, S3's minimum for all parts but the last). Default 8 MiB. */
+  readonly partSize?: number;
+  /** Parts uploaded at once per blob. Default 2. */
+  readonly maxPartsInFlight?: number;
+}
+
+/** Blobs as objects `<prefix>sha256/<hex>` in one bucket. */
+export class S3Driver implements Driver {
+  readonly #client: S3Client;
+  readonly #location: ObjectLocation;
+  readonly #errors: S3ErrorContext;
+  readonly #partSize: number;
+  readonly #maxPartsInFlight: number;
+
+  constructor(location: ObjectLocation, credentials: S3Credentials, options: S3DriverOptions = {}) {
+    this.#client = createS3Client(credentials);
+    this.#location = location;
+    this.#errors = { bucket: location.container, endpoint: endpointLabel(credentials) };
+    this.#partSize = Math.max(options.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
+    this.#maxPartsInFlight = Math.max(options.maxPartsInFlight ?? 2, 1);
+  }
+
+  stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
+    const layout: PartLayout = {
+      partSize: partSizeFor(blob.size, this.#partSize, MAX_PARTS),
+      maxInFlight: this.#maxPartsInFlight,
+    };
+    const target = {
+      client: this.#client,
+      bucket: this.#location.container,
+      key: blobKey(this.#location, blob.hex),
+      size: blob.size,
+      meta,
+      errors: this.#errors,
+    };
+    return stageS3Object(target, layout, signal);
+  }
+
+  async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    if (range.length === 0) {
+      if (!(await this.stat(hex, signal))) throw notStored(hex);
+      return emptyBody();
+    }
+    const end = range.length === undefined ? '' : String(range.offset + range.length - 1);
+    const wholeObject = range.offset === 0 && range.length === undefined;
+    try {
+      const response = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#location.container,
+          Key: blobKey(this.#location, hex),
+          ...(wholeObject ? {} : { Range: `bytes=${range.offset}-${end}` }),
+        }),
+        { abortSignal: signal },
+      );
+      return streamBody(response.Body, signal, (error) => fromS3Error(error, this.#errors));
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey') throw notStored(hex);
+      throw fromS3Error(error, this.#errors);
+    }
+  }
+
+  async stat(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined> {
+    const key = blobKey(this.#location, hex);
+    try {
+      const head = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#location.container, Key: key }),
+        { abortSignal: signal },
+      );
+      return { hex, size: head.ContentLength ?? 0, ...decodeBlobMeta(head.Metadata) };
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 404) return undefined;
+      // A HEAD answer has no body, so it cannot say why access was refused; a GET of one byte can.
+      if (status === 403) throw await this.#explainRefusal(key, signal, error);
+      throw fromS3Error(error, this.#errors);
+    }
+  }
+
+  async checkWriteAccess(signal: AbortSignal): Promise<void> {
+    const key = `${this.#location.prefix}.cairn-probe/${randomUUID()}`;
+    const probe = randomBytes(32);
+    const bucket = this.#location.container;
+    try {
+      await this.#client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: probe, ContentLength: probe.byteLength }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      throw fromS3Error(error, this.#errors);
+    }
+    try {
+      const response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of streamBody(response.Body, signal, (error) =>
+        fromS3Error(error, this.#errors),
+      )) {
+        chunks.push(chunk);
+      }
+      if (!Buffer.concat(chunks).equals(probe)) {
+        throw new CairnError(
+          Code.FailedPrecondition,
+          `bucket "${bucket}" returned different bytes than were written to it; check the S3 server`,
+        );
+      }
+    } catch (error) {
+      throw fromS3Error(error, this.#errors);
+    } finally {
+      await this.#client
+        .send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), {
+          abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+  }
+
+  async #explainRefusal(key: string, signal: AbortSignal, headError: unknown): Promise<CairnError> {
+    try {
+      await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#location.container, Key: key, Range: 'bytes=0-0' }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      return fromS3Error(error, this.#errors);
+    }
+    return fromS3Error(headError, this.#errors);
+  }
+}
+
+function notStored(hex: string): CairnError {
+  return new CairnError(Code.NotFound, `blob sha256:${hex} is not stored in this backend; upload it first`);
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -1,0 +1,73 @@
+import { CairnError, Code } from '@cairn/errors';
+import { describe, expect, it } from 'vitest';
+import { awsS3Provider } from './provider.js';
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const valid = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: SECRET, region: 'eu-west-1' };
+
+function refusal(action: () => unknown): CairnError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CairnError) return error;
+    throw error;
+  }
+  throw new Error('expected a CairnError');
+}
+
+describe('aws-s3 provider: locations', () => {
+  it('accepts a bucket, optionally with a prefix, in canonical form', () => {
+    expect(awsS3Provider.parseLocation('evidence-bucket')).toBe('evidence-bucket');
+    expect(awsS3Provider.parseLocation('evidence.bucket/team-a/builds/')).toBe(
+      'evidence.bucket/team-a/builds',
+    );
+  });
+
+  it.each([
+    ['Upper_Case'],
+    ['ab'],
+    ['-starts-with-hyphen'],
+    ['192.168.10.20'],
+    ['bucket//double-slash'],
+    ['bucket/../escape'],
+    ['bucket/./dot'],
+    ['bucket/back\\slash'],
+    [''],
+  ])('refuses %j', (location) => {
+    expect(refusal(() => awsS3Provider.parseLocation(location)).code).toBe(Code.InvalidArgument);
+  });
+});
+
+describe('aws-s3 provider: credentials', () => {
+  it('accepts keys and a region, with an optional endpoint (path style unless told otherwise)', () => {
+    expect(awsS3Provider.parseCredentials(valid)).toEqual(valid);
+    expect(
+      awsS3Provider.parseCredentials({
+        ...valid,
+        endpoint: 'https://s3.example.test/',
+        forcePathStyle: false,
+      }),
+    ).toEqual({ ...valid, endpoint: 'https://s3.example.test', forcePathStyle: false });
+  });
+
+  it.each([
+    ['a string', 'not an object', /must be an object/],
+    ['no region', { ...valid, region: undefined }, /"region"/],
+    ['a malformed region', { ...valid, region: 'EU West' }, /"region"/],
+    ['no access key id', { ...valid, accessKeyId: '' }, /"accessKeyId"/],
+    ['no secret', { ...valid, secretAccessKey: undefined }, /"secretAccessKey"/],
+    ['a secret of the wrong type', { ...valid, secretAccessKey: 42 }, /"secretAccessKey"/],
+    ['an ftp endpoint', { ...valid, endpoint: 'ftp://s3.example.test' }, /"endpoint"/],
+    [
+      'an endpoint with a password',
+      { ...valid, endpoint: `https://user:${SECRET}@s3.example.test` },
+      /"endpoint"/,
+    ],
+    ['a non-boolean path style', { ...valid, forcePathStyle: 'yes' }, /"forcePathStyle"/],
+  ])('refuses %s, naming the field but never a value', (_, raw, field) => {
+    const error = refusal(() => awsS3Provider.parseCredentials(raw));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.message).toMatch(field);
+    expect(error.message).not.toContain(SECRET);
+  });
+});

@@ -1,0 +1,22 @@
+import { inject } from 'vitest';
+import { describeProviderConformance } from '../conformance/index.js';
+import { AzuriteInspection } from './azurite-inspection.js';
+import { azureBlobProvider } from './provider.js';
+
+describeProviderConformance('azure-blob (Azurite)', async (signal) => {
+  const info = inject('testServers').azure;
+  const inspection = AzuriteInspection.withNewName(info, 'evidence/');
+  const driver = azureBlobProvider.createDriver({
+    location: azureBlobProvider.parseLocation(`${inspection.containerName}/evidence`),
+    credentials: azureBlobProvider.parseCredentials({ ...info }),
+  });
+  // As on validation of a new backend: the check creates the missing container.
+  await driver.checkWriteAccess(signal);
+  return {
+    driver,
+    listVisible: () => inspection.visibleDigests(),
+    leftovers: () => inspection.leftovers(),
+    corrupt: (hex) => inspection.corrupt(`evidence/sha256/${hex}`),
+    teardown: () => inspection.deleteContainer(),
+  };
+});
