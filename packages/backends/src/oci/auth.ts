@@ -116,6 +116,13 @@ export class RegistryAuthenticator {
     }
     if (!response.ok) {
       await response.body?.cancel();
+      if ((response.status === 401 || response.status === 403) && !basic) {
+        throw new CairnError(
+          Code.Unauthenticated,
+          `registry ${hostOf(this.origin)} requires credentials for ${this.repository}; configure a username and password for this backend`,
+          { details: { reason: 'token_refused', status: String(response.status) } },
+        );
+      }
       if (response.status === 401 || response.status === 403) {
         throw new CairnError(
           Code.Unauthenticated,

@@ -103,12 +103,10 @@ describe('oci driver on a real registry', () => {
     const driver = driverFor(repository);
     const { bytes, blob } = randomBlob(300 * KiB);
     await createBlobStore(driver).upload(chunksOf(bytes, 50 * KiB), blob, never);
-    expect(await readAll(await driver.read(blob.hex, { offset: 1000, length: 5000 }, never))).toEqual(
-      bytes.subarray(1000, 6000),
-    );
-    expect(await readAll(await driver.read(blob.hex, { offset: 299 * KiB }, never))).toEqual(
-      bytes.subarray(299 * KiB),
-    );
+    const middle = await readAll(await driver.read(blob.hex, { offset: 1000, length: 5000 }, never));
+    expect(middle.equals(bytes.subarray(1000, 6000))).toBe(true);
+    const tail = await readAll(await driver.read(blob.hex, { offset: 299 * KiB }, never));
+    expect(tail.equals(bytes.subarray(299 * KiB))).toBe(true);
     expect((await readAll(await driver.read(blob.hex, { offset: 7, length: 0 }, never))).byteLength).toBe(0);
   });
 

@@ -28,6 +28,12 @@ export async function registryError(response: Response, context: RequestContext)
   };
   const error = (code: Code, message: string) => new CairnError(code, message, { details });
 
+  if (status === 401 && /error="?insufficient_scope/i.test(response.headers.get('www-authenticate') ?? '')) {
+    return error(
+      Code.PermissionDenied,
+      `registry ${host} granted these credentials too little to ${what} in ${repository}; grant them ${context.action} access`,
+    );
+  }
   if (status === 401) {
     return context.anonymous
       ? error(
