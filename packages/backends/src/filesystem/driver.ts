@@ -28,18 +28,22 @@ export class FilesystemDriver implements Driver {
 
   async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
     assertHex(blob.hex);
-    if (this.#closed) throw new CairnError(Code.FailedPrecondition, 'this backend was closed; open it again');
+    this.#expectOpen();
     const sidecar = encodeSidecar(meta);
     throwIfAborted(signal);
+    let staged: StagedFile;
     try {
-      const staged = await StagedFile.open(this.layout, blob, sidecar, (settled) =>
-        this.#staged.delete(settled),
-      );
-      this.#staged.add(staged);
-      return staged;
+      staged = await StagedFile.open(this.layout, blob, sidecar, (settled) => this.#staged.delete(settled));
     } catch (error) {
       throw fsError(error, this.layout.root, 'stage a blob');
     }
+    if (this.#closed) {
+      // close() ran while the file was being created; it could not abort what it did not know of.
+      await staged.abort();
+      this.#expectOpen();
+    }
+    this.#staged.add(staged);
+    return staged;
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
@@ -102,6 +106,10 @@ export class FilesystemDriver implements Driver {
   sweepStaging(olderThanMs: number, signal: AbortSignal): Promise<number> {
     const live = new Set([...this.#staged].map((staged) => staged.path));
     return sweepStaging(this.layout, olderThanMs, live, signal);
+  }
+
+  #expectOpen(): void {
+    if (this.#closed) throw new CairnError(Code.FailedPrecondition, 'this backend was closed; open it again');
   }
 
   /** Aborts uploads still in progress, which closes their files and removes them. */
