@@ -7,6 +7,9 @@ process.on('SIGINT', () => {
   controller.abort(new Error('interrupted'));
 });
 
+// A closed pipe (`cairn artifact download -o - | head`) ends the command instead of crashing it.
+process.stdout.on('error', (error) => controller.abort(error));
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -33,6 +33,8 @@ export type UploadSource = string | StreamSource;
 export interface UploadOptions {
   /** Travels as the `cairn-filename` metadata; for a path it defaults to the file's base name. */
   readonly fileName?: string;
+  /** Travels as the `cairn-media-type` metadata, e.g. `application/spdx+json`. */
+  readonly mediaType?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
   readonly onRetry?: (event: RetryEvent) => void;
@@ -69,7 +71,10 @@ export async function uploadBlob(
   }
   const resourceName = uploadResourceName(blob.hex, blob.size);
   const fileName = options.fileName ?? (typeof source === 'string' ? basename(source) : undefined);
-  const metadata = fileName === undefined || fileName === '' ? {} : { 'cairn-filename': fileName };
+  const metadata: Record<string, string> = {};
+  if (fileName !== undefined && fileName !== '') metadata['cairn-filename'] = fileName;
+  if (options.mediaType !== undefined && options.mediaType !== '')
+    metadata['cairn-media-type'] = options.mediaType;
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     try {

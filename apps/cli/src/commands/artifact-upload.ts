@@ -8,7 +8,7 @@ import { progressReporter } from '../progress-bar.js';
 export const artifactUpload: Command = {
   path: ['artifact', 'upload'],
   summary: 'upload a file to the CAS and print its digest',
-  synopsis: 'artifact upload -f FILE [--name NAME] [options]',
+  synopsis: 'artifact upload -f FILE [--name NAME] [--media-type TYPE] [options]',
   description:
     'Hashes FILE, skips the upload when the CAS already holds it, otherwise streams it (resuming after a\n' +
     'dropped connection) and prints its digest, sha256:<hex>, on stdout.',
@@ -18,6 +18,11 @@ export const artifactUpload: Command = {
       type: 'string',
       value: 'NAME',
       description: 'file name recorded with the blob (default: FILE’s name)',
+    },
+    'media-type': {
+      type: 'string',
+      value: 'TYPE',
+      description: 'media type recorded with the blob, e.g. application/json',
     },
     ...casOptions,
     ...jsonOption,
@@ -31,8 +36,10 @@ export const artifactUpload: Command = {
     const cas = await connectCas(context, { role: 'upload' });
     const progress = progressReporter(context.io.stderr, context.io.stderrIsTty);
     try {
+      const mediaType = optionalString(context.options, 'media-type');
       const result = await cas.client.upload(path, {
         fileName,
+        ...(mediaType === undefined ? {} : { mediaType }),
         ...(context.io.signal === undefined ? {} : { signal: context.io.signal }),
         onProgress: (update) => progress.update(update),
         onRetry: (retry) => {

@@ -10,25 +10,31 @@ export interface DevHome {
   readonly dev: DevConfig;
 }
 
+export interface DevHomeOptions {
+  readonly cas?: CliConfig['cas'];
+  readonly backend: DevConfig['backend'];
+  /** An existing key (e.g. the one a test CAS trusts); default: a new key under `.cairn/`. */
+  readonly keyFile?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
 /**
  * Lays out `.cairn/` as `npm start` does: a development signing key and a cli.json naming it, the
  * CAS's addresses and the backend the key may grant.
  */
-export async function writeDevHome(
-  projectDir: string,
-  options: { cas?: CliConfig['cas']; backendLocation: string; secret?: string },
-): Promise<DevHome> {
+export async function writeDevHome(projectDir: string, options: DevHomeOptions): Promise<DevHome> {
   const home = join(projectDir, '.cairn');
   await mkdir(home, { recursive: true });
-  const keyFile = join(home, 'dev-signing-key.json');
+  const keyFile = options.keyFile ?? join(home, 'dev-signing-key.json');
   await loadOrCreateSigningKey(keyFile);
   const dev: DevConfig = {
     signingKeyFile: keyFile,
-    issuer: 'cairn-dev-test',
-    audience: 'cairn-artifact-cas',
+    issuer: options.issuer ?? 'cairn-dev-test',
+    audience: options.audience ?? 'cairn-artifact-cas',
     org: 'org-dev',
-    backend: { id: 'backend-dev', provider: 'filesystem', location: options.backendLocation },
-    secret: options.secret ?? '',
+    backend: options.backend,
+    secret: '',
     maxBytes: 1024 * 1024 * 1024,
   };
   const config: CliConfig = { ...(options.cas === undefined ? {} : { cas: options.cas }), dev };

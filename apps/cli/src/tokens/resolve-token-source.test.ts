@@ -13,7 +13,9 @@ let dir: string;
 let devHome: DevHome;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-cli-tokens-'));
-  devHome = await writeDevHome(dir, { backendLocation: join(dir, 'blobs') });
+  devHome = await writeDevHome(dir, {
+    backend: { id: 'b', provider: 'filesystem', location: join(dir, 'blobs') },
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
