@@ -1,5 +1,10 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: '@cairn/controlplane', include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 },
+  test: {
+    name: '@cairn/controlplane',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
 });

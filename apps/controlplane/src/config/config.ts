@@ -1,0 +1,271 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { CAS_TOKEN_DEFAULTS } from '@cairn/cas-token';
+import type { LogLevel } from '@cairn/observability';
+import { DEFAULT_VALIDATION_SCHEDULE } from '../biz/index.js';
+import {
+  type ConfigObject,
+  configError,
+  integerAt,
+  objectAt,
+  oneOf,
+  stringAt,
+  stringListAt,
+} from './config-reader.js';
+
+export type SecretsConfig =
+  | { readonly kind: 'file'; readonly directory: string; readonly keyFile: string }
+  | {
+      readonly kind: 'vault';
+      readonly endpoint: string;
+      /** A file holding the Vault token; else $CAIRN_SECRETS_VAULT_TOKEN (read at start, never logged). */
+      readonly tokenFile?: string;
+      readonly mount?: string;
+      readonly prefix?: string;
+      readonly namespace?: string;
+      readonly requestTimeoutMs?: number;
+    };
+
+/** The whole configuration of one control plane; every field has a default (`loadConfig` fills them). */
+export interface ControlPlaneConfig {
+  /** Where embedded state lives (PGlite data, file secrets, keys): `.cairn` in the working directory. */
+  readonly stateDir: string;
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly database:
+    | { readonly kind: 'postgres'; readonly url: string; readonly maxConnections: number }
+    | { readonly kind: 'pglite'; readonly dataDir: string };
+  readonly secrets: SecretsConfig;
+  readonly tokens: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly lifetimeSeconds: number;
+    /** The active ES256 key (private JWK, mode 0600); created on first start if missing. */
+    readonly signingKeyFile: string;
+    /** Retired keys that still verify and stay published during a rotation's overlap. */
+    readonly previousKeyFiles: readonly string[];
+    readonly recordGraceSeconds: number;
+  };
+  /** The artifact CAS this control plane confirms uploads with (`host:port`), handed to clients too. */
+  readonly cas: { readonly grpcAddress: string };
+  readonly validation: {
+    readonly timeoutMs: number;
+    readonly primaryIntervalMs: number;
+    readonly allIntervalMs: number;
+    readonly tickMs: number;
+    readonly batchSize: number;
+  };
+  /** A first organisation (and API token) created at start when missing: the way into a fresh deployment. */
+  readonly bootstrap?: {
+    readonly organization: string;
+    /** Where the first token is written once (mode 0600); absent: printed once on stdout. */
+    readonly apiTokenFile?: string;
+  };
+  readonly shutdownGraceMs: number;
+  readonly log: { readonly level: LogLevel };
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * Builds a complete config from a parsed file (or `{}`) with environment overrides applied. Relative
+ * paths resolve against `baseDir` (the config file's directory, else the working directory).
+ */
+export function createConfig(
+  input: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  baseDir: string,
+): ControlPlaneConfig {
+  const root = objectAt(input, 'the config file') ?? {};
+  const known = new Set([
+    'stateDir',
+    'grpc',
+    'http',
+    'database',
+    'secrets',
+    'tokens',
+    'cas',
+    'validation',
+    'bootstrap',
+    'shutdownGraceMs',
+    'log',
+  ]);
+  for (const key of Object.keys(root))
+    if (!known.has(key)) throw configError(key, 'is not a control plane setting');
+  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const path = (value: string) => (isAbsolute(value) ? value : resolve(baseDir, value));
+
+  const stateDir = path(get('CAIRN_STATE_DIR') ?? stringAt(root.stateDir, 'stateDir') ?? '.cairn');
+  const grpc = objectAt(root.grpc, 'grpc') ?? {};
+  const http = objectAt(root.http, 'http') ?? {};
+  const host = get('CAIRN_CONTROLPLANE_HOST');
+  const tokens = objectAt(root.tokens, 'tokens') ?? {};
+  const validation = objectAt(root.validation, 'validation') ?? {};
+  const cas = objectAt(root.cas, 'cas') ?? {};
+  const log = objectAt(root.log, 'log') ?? {};
+
+  const config: ControlPlaneConfig = {
+    stateDir,
+    grpc: {
+      host: host ?? stringAt(grpc.host, 'grpc.host') ?? '127.0.0.1',
+      port: integerAt(get('CAIRN_CONTROLPLANE_GRPC_PORT') ?? grpc.port, 'grpc.port', 0, 65535) ?? 9000,
+    },
+    http: {
+      host: host ?? stringAt(http.host, 'http.host') ?? '127.0.0.1',
+      port: integerAt(get('CAIRN_CONTROLPLANE_HTTP_PORT') ?? http.port, 'http.port', 0, 65535) ?? 8000,
+    },
+    database: databaseConfig(objectAt(root.database, 'database') ?? {}, get('DATABASE_URL'), stateDir, path),
+    secrets: secretsConfig(objectAt(root.secrets, 'secrets'), env, stateDir, path),
+    tokens: {
+      issuer: stringAt(tokens.issuer, 'tokens.issuer') ?? CAS_TOKEN_DEFAULTS.issuer,
+      audience: stringAt(tokens.audience, 'tokens.audience') ?? CAS_TOKEN_DEFAULTS.audience,
+      lifetimeSeconds:
+        integerAt(tokens.lifetimeSeconds, 'tokens.lifetimeSeconds', 1, 86_400) ??
+        CAS_TOKEN_DEFAULTS.lifetimeSeconds,
+      signingKeyFile: path(
+        get('CAIRN_SIGNING_KEY_FILE') ??
+          stringAt(tokens.signingKeyFile, 'tokens.signingKeyFile') ??
+          join(stateDir, 'signing-key.json'),
+      ),
+      previousKeyFiles: (stringListAt(tokens.previousKeyFiles, 'tokens.previousKeyFiles') ?? []).map(path),
+      recordGraceSeconds:
+        integerAt(tokens.recordGraceSeconds, 'tokens.recordGraceSeconds', 0, 7 * 86_400) ?? 86_400,
+    },
+    cas: {
+      grpcAddress:
+        get('CAIRN_CAS_GRPC_ADDRESS') ?? stringAt(cas.grpcAddress, 'cas.grpcAddress') ?? '127.0.0.1:9001',
+    },
+    validation: {
+      timeoutMs: integerAt(validation.timeoutMs, 'validation.timeoutMs', 1, 600_000) ?? 30_000,
+      primaryIntervalMs:
+        integerAt(validation.primaryIntervalMs, 'validation.primaryIntervalMs', 0, 30 * DAY_MS) ??
+        DEFAULT_VALIDATION_SCHEDULE.primaryIntervalMs,
+      allIntervalMs:
+        integerAt(validation.allIntervalMs, 'validation.allIntervalMs', 0, 30 * DAY_MS) ??
+        DEFAULT_VALIDATION_SCHEDULE.allIntervalMs,
+      tickMs:
+        integerAt(validation.tickMs, 'validation.tickMs', 10, DAY_MS) ?? DEFAULT_VALIDATION_SCHEDULE.tickMs,
+      batchSize:
+        integerAt(validation.batchSize, 'validation.batchSize', 1, 10_000) ??
+        DEFAULT_VALIDATION_SCHEDULE.batchSize,
+    },
+    ...bootstrapConfig(objectAt(root.bootstrap, 'bootstrap'), get('CAIRN_BOOTSTRAP_ORGANIZATION'), path),
+    shutdownGraceMs: integerAt(root.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000) ?? 10_000,
+    log: {
+      level:
+        oneOf(get('CAIRN_LOG_LEVEL') ?? log.level, 'log.level', [
+          'debug',
+          'info',
+          'warn',
+          'error',
+        ] as const) ?? 'info',
+    },
+  };
+  return config;
+}
+
+function databaseConfig(
+  section: ConfigObject,
+  databaseUrl: string | undefined,
+  stateDir: string,
+  path: (value: string) => string,
+): ControlPlaneConfig['database'] {
+  const url = databaseUrl ?? stringAt(section.url, 'database.url');
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url))
+      throw configError('database.url (DATABASE_URL)', 'must be a postgres:// URL');
+    return {
+      kind: 'postgres',
+      url,
+      maxConnections: integerAt(section.maxConnections, 'database.maxConnections', 1, 1000) ?? 10,
+    };
+  }
+  const dataDir = stringAt(section.pgliteDir, 'database.pgliteDir');
+  return { kind: 'pglite', dataDir: dataDir ? path(dataDir) : join(stateDir, 'db') };
+}
+
+function secretsConfig(
+  section: ConfigObject | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  stateDir: string,
+  path: (value: string) => string,
+): SecretsConfig {
+  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const fromJson = get('CAIRN_SECRETS');
+  let settings: ConfigObject = section ?? {};
+  if (fromJson) {
+    try {
+      settings = objectAt(JSON.parse(fromJson), 'CAIRN_SECRETS') ?? {};
+    } catch {
+      throw configError('CAIRN_SECRETS', 'must be the secrets section as JSON');
+    }
+  }
+  const kind =
+    oneOf(get('CAIRN_SECRETS_KIND') ?? settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
+  if (kind === 'file') {
+    return {
+      kind,
+      directory: path(
+        get('CAIRN_SECRETS_DIR') ??
+          stringAt(settings.directory, 'secrets.directory') ??
+          join(stateDir, 'secrets'),
+      ),
+      keyFile: path(
+        get('CAIRN_SECRETS_KEY_FILE') ??
+          stringAt(settings.keyFile, 'secrets.keyFile') ??
+          join(stateDir, 'secrets.key'),
+      ),
+    };
+  }
+  const endpoint = get('CAIRN_SECRETS_VAULT_ADDR') ?? stringAt(settings.endpoint, 'secrets.endpoint');
+  if (!endpoint)
+    throw configError('secrets.endpoint (CAIRN_SECRETS_VAULT_ADDR)', 'is required for a Vault secret store');
+  const optional = (name: string, key: string) => get(name) ?? stringAt(settings[key], `secrets.${key}`);
+  const tokenFile = stringAt(settings.tokenFile, 'secrets.tokenFile');
+  const mount = optional('CAIRN_SECRETS_VAULT_MOUNT', 'mount');
+  const prefix = optional('CAIRN_SECRETS_VAULT_PREFIX', 'prefix');
+  const namespace = optional('CAIRN_SECRETS_VAULT_NAMESPACE', 'namespace');
+  const timeout = integerAt(settings.requestTimeoutMs, 'secrets.requestTimeoutMs', 1, 600_000);
+  return {
+    kind,
+    endpoint,
+    ...(tokenFile ? { tokenFile: path(tokenFile) } : {}),
+    ...(mount === undefined ? {} : { mount }),
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(timeout === undefined ? {} : { requestTimeoutMs: timeout }),
+  };
+}
+
+function bootstrapConfig(
+  section: ConfigObject | undefined,
+  organizationFromEnv: string | undefined,
+  path: (value: string) => string,
+): { bootstrap?: NonNullable<ControlPlaneConfig['bootstrap']> } {
+  const organization = organizationFromEnv ?? stringAt(section?.organization, 'bootstrap.organization');
+  if (!organization) return {};
+  const tokenFile = stringAt(section?.apiTokenFile, 'bootstrap.apiTokenFile');
+  return { bootstrap: { organization, ...(tokenFile ? { apiTokenFile: path(tokenFile) } : {}) } };
+}
+
+/** Environment variables read by `createConfig`, for `--help` and the docs. */
+export const CONTROL_PLANE_ENVIRONMENT: Readonly<Record<string, string>> = {
+  CAIRN_CONTROLPLANE_CONFIG: 'path of a JSON config file (same as --config)',
+  CAIRN_STATE_DIR: 'stateDir (default .cairn)',
+  CAIRN_CONTROLPLANE_HOST: 'interface both servers bind (grpc.host and http.host)',
+  CAIRN_CONTROLPLANE_GRPC_PORT: 'grpc.port (default 9000)',
+  CAIRN_CONTROLPLANE_HTTP_PORT: 'http.port (default 8000)',
+  DATABASE_URL: 'PostgreSQL URL (database.url); without it PGlite runs in <stateDir>/db',
+  CAIRN_SECRETS: 'the whole secrets section as JSON',
+  CAIRN_SECRETS_KIND: 'secrets.kind: file (default) or vault',
+  CAIRN_SECRETS_DIR: 'secrets.directory of the file store',
+  CAIRN_SECRETS_KEY_FILE: 'secrets.keyFile of the file store (created if missing)',
+  CAIRN_SECRETS_VAULT_ADDR: 'secrets.endpoint of Vault',
+  CAIRN_SECRETS_VAULT_TOKEN: 'the Vault token (unless secrets.tokenFile names a file)',
+  CAIRN_SECRETS_VAULT_MOUNT: 'secrets.mount (KV v2 mount, default secret)',
+  CAIRN_SECRETS_VAULT_PREFIX: 'secrets.prefix (default cairn)',
+  CAIRN_SECRETS_VAULT_NAMESPACE: 'secrets.namespace',
+  CAIRN_SIGNING_KEY_FILE: 'tokens.signingKeyFile',
+  CAIRN_CAS_GRPC_ADDRESS: 'cas.grpcAddress (default 127.0.0.1:9001)',
+  CAIRN_BOOTSTRAP_ORGANIZATION: 'bootstrap.organization',
+  CAIRN_LOG_LEVEL: 'log.level',
+};

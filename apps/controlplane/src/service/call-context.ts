@@ -1,0 +1,7 @@
+import type { Principal } from '../biz/index.js';
+
+/** What every service method gets besides its request: who calls, and a signal that ends with the call. */
+export interface CallContext {
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+}
