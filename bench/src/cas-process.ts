@@ -1,0 +1,86 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type CasRole,
+  generateSigningKey,
+  mintCasToken,
+  publicJwks,
+  type SigningKey,
+} from '@cairn/cas-token';
+import { type ServerProcess, startNodeServer } from './process.js';
+
+export interface BenchCas {
+  readonly process: ServerProcess;
+  readonly grpcAddress: string;
+  readonly httpUrl: string;
+  token(role: CasRole, digest?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts the artifact CAS as its own process (its RSS is then its own) on a filesystem backend in a temp dir. */
+export async function startBenchCas(): Promise<BenchCas> {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-cas-'));
+  const blobs = join(dir, 'blobs');
+  await mkdir(blobs);
+  const key: SigningKey = await generateSigningKey();
+  const keyFile = join(dir, 'jwks.json');
+  await writeFile(keyFile, JSON.stringify(publicJwks(key)));
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const configFile = join(dir, 'cas.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      grpc: { port: grpcPort },
+      http: { port: httpPort },
+      tokens: { keyFile },
+      backends: { filesystemRoots: [blobs] },
+      log: { level: 'warn' },
+    }),
+  );
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const server = await startNodeServer(
+    'apps/artifact-cas/src/main.ts',
+    ['--config', configFile],
+    async () => {
+      const response = await fetch(`${httpUrl}/readyz`);
+      return response.ok;
+    },
+  );
+  return {
+    process: server,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    httpUrl,
+    token: (role, digest) =>
+      mintCasToken(
+        key,
+        {
+          sub: 'bench',
+          org: 'bench',
+          role,
+          backend: { id: 'bench-fs', provider: 'filesystem', location: blobs },
+          secret: '',
+          max_bytes: 4 * 1024 ** 3,
+          ...(digest === undefined ? {} : { digest }),
+        },
+        { lifetimeSeconds: 3600 },
+      ),
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = address && typeof address === 'object' ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
