@@ -122,15 +122,18 @@ export async function startArtifactCas(
     if (!(await inFlight.drained(config.shutdownGraceMs))) {
       logger.warn('shutdown grace ended; canceling running calls', { in_flight: inFlight.size });
       inFlight.cancelAll();
-      await inFlight.drained(5_000);
+      await inFlight.drained(FLUSH_MS);
     }
+    // Every call has ended; health watches end now, and the last responses get a moment to reach clients
+    // before the connections are cut.
+    state.set('stopped');
+    http.closeIdle();
+    await Promise.all([within(grpcDrained, FLUSH_MS), within(http.closed(), FLUSH_MS)]);
     grpc.forceStop();
     http.forceStop();
-    await Promise.all([grpcDrained, http.closed()]);
     await sessions.close();
     await resolver.close();
     setup.abort();
-    state.set('stopped');
     logger.info('artifact CAS stopped');
   };
 
@@ -143,6 +146,15 @@ export async function startArtifactCas(
       return closing;
     },
   };
+}
+
+/** How long finished calls may take to flush their last bytes during a shutdown. */
+const FLUSH_MS = 2_000;
+
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function keySourceOf(config: CasConfig): CasKeySource {

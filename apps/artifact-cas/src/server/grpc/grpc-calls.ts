@@ -154,7 +154,10 @@ function messages<Req>(
   signal: AbortSignal,
 ) {
   const iterator = call.iterator({ destroyOnReturn: false }) as AsyncIterator<Req>;
-  const canceled = () => new CairnError(Code.Canceled, 'the client canceled the call');
+  const canceled = () =>
+    signal.reason instanceof CairnError
+      ? signal.reason
+      : new CairnError(Code.Canceled, 'the client canceled the call');
   return {
     async next(): Promise<IteratorResult<Req>> {
       if (signal.aborted || call.cancelled) throw canceled();

@@ -14,6 +14,8 @@ export interface RunningHttpServer {
   readonly url: string;
   /** Stops accepting connections and closes idle ones; running requests go on. */
   stopAccepting(): void;
+  /** Closes connections that carry no request now (after the last running one ended). */
+  closeIdle(): void;
   /** Resolves once every connection closed. */
   closed(): Promise<void>;
   /** Ends every connection now. */
@@ -107,6 +109,7 @@ export async function startHttpServer(
       server.close();
       server.closeIdleConnections();
     },
+    closeIdle: () => server.closeIdleConnections(),
     closed: () => closed,
     forceStop: () => {
       server.close();

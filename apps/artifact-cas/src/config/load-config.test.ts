@@ -1,0 +1,131 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAS_CONFIG_DEFAULTS, createCasConfig } from './cas-config.js';
+import { loadCasConfig } from './load-config.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-cas-config-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('createCasConfig', () => {
+  it('fills every default and needs only a key source', () => {
+    const config = createCasConfig({ tokens: { keyFile: '/keys/jwks.json' } });
+    expect(config).toEqual({
+      ...CAS_CONFIG_DEFAULTS,
+      tokens: { ...CAS_CONFIG_DEFAULTS.tokens, keyFile: '/keys/jwks.json' },
+    });
+    expect(config.grpc).toMatchObject({ host: '127.0.0.1', port: 9001 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8001 });
+    expect(config.backends.credentialsTtlMs).toBe(30_000);
+    expect(config.uploads.resumeWindowMs).toBe(600_000);
+    expect(config.shutdownGraceMs).toBe(30_000);
+  });
+
+  it('is idempotent on a complete config', () => {
+    const config = createCasConfig({ tokens: { jwksUrl: 'http://127.0.0.1:8000/.well-known/jwks.json' } });
+    expect(createCasConfig(config)).toEqual(config);
+  });
+
+  it.each([
+    [{}, /exactly one of jwksUrl, keyFile and jwks/],
+    [{ tokens: { keyFile: 'a', jwksUrl: 'http://x' } }, /exactly one/],
+    [{ tokens: { keyFile: 'a' }, grpc: { port: 70000 } }, /grpc\.port must be an integer from 0 to 65535/],
+    [{ tokens: { keyFile: 'a' }, grpc: { prot: 1 } }, /grpc\.prot is not a CAS setting/],
+    [{ tokens: { keyFile: 'a' }, colour: 'blue' }, /colour is not a CAS setting/],
+    [{ tokens: { keyFile: 'a' }, log: { level: 'loud' } }, /log\.level must be one of/],
+    [{ tokens: { keyFile: 'a' }, backends: { filesystemRoots: 'x' } }, /list of non-empty strings/],
+  ])('refuses %j', (init, message) => {
+    expect(() => createCasConfig(init)).toThrowError(message);
+  });
+});
+
+describe('loadCasConfig', () => {
+  it('reads --config, resolves paths beside the file, and applies environment overrides', async () => {
+    const file = join(dir, 'cas.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        grpc: { port: 19001 },
+        tokens: { keyFile: 'keys/jwks.json', issuer: 'cp' },
+        backends: { filesystemRoots: ['blobs'] },
+        secrets: { kind: 'file', directory: 'secrets', keyFile: 'secrets.key' },
+      }),
+    );
+    const config = await loadCasConfig({
+      argv: ['--config', file],
+      cwd: '/',
+      env: { CAIRN_CAS_HTTP_PORT: '18001', CAIRN_CAS_HOST: '0.0.0.0', CAIRN_CAS_RESUME_WINDOW_MS: '1000' },
+    });
+    expect(config.grpc).toMatchObject({ host: '0.0.0.0', port: 19001 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 18001 });
+    expect(config.tokens).toEqual({
+      issuer: 'cp',
+      audience: 'cairn-artifact-cas',
+      keyFile: join(dir, 'keys/jwks.json'),
+    });
+    expect(config.backends.filesystemRoots).toEqual([join(dir, 'blobs')]);
+    expect(config.secrets).toEqual({
+      kind: 'file',
+      directory: join(dir, 'secrets'),
+      keyFile: join(dir, 'secrets.key'),
+    });
+    expect(config.uploads.resumeWindowMs).toBe(1000);
+  });
+
+  it('takes the file from CAIRN_CAS_CONFIG, and a JWKS URL from the environment replaces the file key', async () => {
+    const file = join(dir, 'other.json');
+    await writeFile(file, JSON.stringify({ tokens: { keyFile: '/k.json' } }));
+    const config = await loadCasConfig({
+      env: {
+        CAIRN_CAS_CONFIG: file,
+        CAIRN_CAS_JWKS_URL: 'http://127.0.0.1:8000/.well-known/jwks.json',
+        CAIRN_CAS_GRPC_PORT: '0',
+      },
+    });
+    expect(config.tokens).toEqual({
+      issuer: CAS_CONFIG_DEFAULTS.tokens.issuer,
+      audience: CAS_CONFIG_DEFAULTS.tokens.audience,
+      jwksUrl: 'http://127.0.0.1:8000/.well-known/jwks.json',
+    });
+    expect(config.grpc.port).toBe(0);
+  });
+
+  it('works from the environment alone', async () => {
+    const config = await loadCasConfig({
+      cwd: dir,
+      env: {
+        CAIRN_CAS_KEY_FILE: 'jwks.json',
+        CAIRN_CAS_FILESYSTEM_ROOTS: `/a:b`,
+        CAIRN_CAS_LOG_LEVEL: 'debug',
+      },
+    });
+    expect(config.tokens.keyFile).toBe(join(dir, 'jwks.json'));
+    expect(config.backends.filesystemRoots).toEqual(['/a', join(dir, 'b')]);
+    expect(config.log.level).toBe('debug');
+  });
+
+  it('says what is wrong with a file or a variable without quoting secrets', async () => {
+    const file = join(dir, 'broken.json');
+    await writeFile(file, '{ "secrets": { "token": "s3cr3t" ');
+    const failure = loadCasConfig({ argv: [`--config=${file}`], env: {} });
+    await expect(failure).rejects.toThrowError(/is not valid JSON/);
+    await expect(failure).rejects.not.toThrowError(/s3cr3t/);
+    await expect(
+      loadCasConfig({ argv: ['--config', join(dir, 'missing.json')], env: {} }),
+    ).rejects.toThrowError(/cannot read the CAS config file.*ENOENT/);
+    await expect(
+      loadCasConfig({ env: { CAIRN_CAS_KEY_FILE: '/k', CAIRN_CAS_GRPC_PORT: 'ninety' } }),
+    ).rejects.toThrowError(/grpc\.port must be an integer/);
+    await expect(loadCasConfig({ argv: ['--config'], env: {} })).rejects.toThrowError(
+      /--config needs a path/,
+    );
+  });
+});
