@@ -3,6 +3,7 @@ import { awsS3Provider } from './aws-s3/index.js';
 import { azureBlobProvider } from './azure-blob/index.js';
 import type { Provider, ProviderKind } from './core/provider.js';
 import { filesystemProvider } from './filesystem/index.js';
+import { ociProvider } from './oci/index.js';
 
 /** A provider whose credential type is not known statically: parseCredentials is what types them. */
 export type AnyProvider = Provider<unknown>;
@@ -13,6 +14,7 @@ export type AnyProvider = Provider<unknown>;
  */
 export const providers: { readonly [Kind in ProviderKind]?: AnyProvider } = {
   filesystem: filesystemProvider,
+  oci: ociProvider,
   'aws-s3': awsS3Provider,
   'azure-blob': azureBlobProvider,
 };

@@ -1,0 +1,23 @@
+import { inject } from 'vitest';
+import { describeProviderConformance } from '../conformance/index.js';
+import { ociProvider } from './provider.js';
+import { freshRepository } from './testing/fixtures.js';
+import { RegistryStorage } from './testing/registry-storage.js';
+
+describeProviderConformance('oci (distribution 2.8)', async () => {
+  const { host, storageDir } = inject('testServers').oci.open;
+  const repository = freshRepository('conformance');
+  const storage = new RegistryStorage(storageDir, repository);
+  const driver = ociProvider.createDriver({
+    location: ociProvider.parseLocation(`${host}/${repository}`),
+    credentials: ociProvider.parseCredentials({}),
+  });
+  return {
+    driver,
+    listVisible: () => storage.visibleBlobs(),
+    leftovers: () => storage.leftovers(),
+    corrupt: (hex) => storage.corrupt(hex),
+    // The registry is shared by the run and stopped by the global setup; the repository is this suite's own.
+    teardown: async () => {},
+  };
+});
