@@ -11,7 +11,11 @@ export class CairnError extends Error {
   /** Machine-readable detail, e.g. `{ reason: 'digest_mismatch' }`; safe to log and send. */
   readonly details: Readonly<Record<string, string>>;
 
-  constructor(code: Code, message: string, options: { cause?: unknown; details?: Record<string, string> } = {}) {
+  constructor(
+    code: Code,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, string> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
