@@ -5,6 +5,8 @@ import { CairnError, Code } from '@cairn/errors';
 /** `.cairn/cli.json`, written by `npm start` so the CLI works with no flags beside it. */
 export interface CliConfig {
   readonly cas?: { readonly grpc?: string; readonly http?: string };
+  /** Where CAS tokens will come from once the control plane issues them (read by a future token source). */
+  readonly controlplane?: { readonly grpc?: string; readonly apiToken?: string };
   readonly dev?: DevConfig;
 }
 

@@ -6,7 +6,7 @@ import {
   Metadata,
   type MethodDefinition,
 } from '@grpc/grpc-js';
-import { defaultChannelOptions, parseTarget } from './channel.js';
+import { defaultChannelOptions, parseTarget, UNARY_DEADLINE_MS } from './channel.js';
 
 /** A CAS token, or a function that returns a fresh one for every call (tokens are short-lived). */
 export type TokenSource = string | (() => Promise<string>);
@@ -49,6 +49,7 @@ export class Connection {
         method.responseDeserialize,
         request,
         metadata,
+        { deadline: Date.now() + UNARY_DEADLINE_MS },
         (error, response) => {
           signal?.removeEventListener('abort', cancel);
           if (error !== null || response === undefined) reject(error ?? new Error('empty response'));

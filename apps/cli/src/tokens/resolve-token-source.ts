@@ -20,6 +20,7 @@ export function resolveTokenSource(settings: TokenSettings): CasTokenSource {
       const token = settings.env.CAIRN_CAS_TOKEN;
       return nonEmpty(token) ? fixedTokenSource(token, 'CAIRN_CAS_TOKEN') : undefined;
     },
+    // The control plane's source goes here, before the dev key: it reads `controlplane` from cli.json.
     () => devKeySource(settings.config),
   ];
   for (const candidate of candidates) {
