@@ -60,6 +60,8 @@ describe('cairn usage errors exit 2 with one line that points at help', () => {
     [['artifact', 'upload'], 'needs --file'],
     [['artifact', 'upload', '-f'], 'option --file needs a value'],
     [['artifact', 'upload', '-f', 'x', '--bogus'], 'unknown option --bogus'],
+    [['artifact', 'download', '-d', '-o', 'x'], 'option --digest needs a value'],
+    [['artifact', 'upload', '-f', 'x', '--json=yes'], 'option --json takes no value'],
     [['artifact', 'upload', '-f', 'x', 'extra'], 'unexpected argument "extra"'],
     [['artifact', 'download'], 'needs --digest'],
     [['artifact', 'download', '-d', 'sha256:ABC'], 'is not a digest'],

@@ -79,10 +79,15 @@ function describeParseError(error: unknown): string {
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${quoted}`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return message.includes('argument missing')
-        ? `option ${quoted.split(' ')[1] ?? quoted} needs a value`
-        : `option ${quoted} takes no value`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const option = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
+      if (message.includes('does not take an argument')) return `option ${option} takes no value`;
+      if (message.includes('ambiguous')) {
+        const long = /use '(--[\w-]+)=/.exec(message)?.[1] ?? option;
+        return `option ${long} needs a value (write ${long}=VALUE for a value that starts with "-")`;
+      }
+      return `option ${option} needs a value`;
+    }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${quoted}"`;
     default:
