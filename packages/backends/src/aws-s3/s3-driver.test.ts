@@ -118,8 +118,11 @@ describe('aws-s3 driver on Swift', () => {
       { ...credentials, accessKeyId: 'nobody:unknown', secretAccessKey: 'not-the-secret-value' },
     ]) {
       const refused = storeFor(inspection.bucket, wrong);
-      for (const attempt of [refused.checkWriteAccess(live), refused.exists('a'.repeat(64), live)]) {
-        const error = await failure(attempt);
+      for (const attempt of [
+        () => refused.checkWriteAccess(live),
+        () => refused.exists('a'.repeat(64), live),
+      ]) {
+        const error = await failure(attempt());
         expect(error.code).toBe(Code.Unauthenticated);
         expect(error.message).toMatch(/refused the credentials/);
         expect(error.message).not.toContain('not-the-secret-value');

@@ -118,7 +118,7 @@ class MultipartStaging implements StagedBlob {
     const last = await this.#pipeline.finish(signal);
     // A concurrent upload stored the blob meanwhile: no need to replace it (on Swift, replacing a
     // multipart object would also orphan the old one's segments). The caller's abort drops our parts.
-    if (await this.#alreadyStored(signal)) return this.abort();
+    if (await this.#alreadyStored(signal)) return this.#abortQuietly();
     await this.#uploadPart(last.index, last.bytes, signal);
     const { client, bucket, key } = this.target;
     const parts = Array.from({ length: this.#pipeline.partCount }, (_, index) => ({
@@ -158,6 +158,11 @@ class MultipartStaging implements StagedBlob {
       if ((error as { name?: unknown }).name === 'NoSuchUpload') return;
       throw fromS3Error(error, this.target.errors);
     }
+  }
+
+  /** The blob is stored; an upload left behind by a failed abort costs only space (see lifecycle rules). */
+  async #abortQuietly(): Promise<void> {
+    await this.abort().catch(() => undefined);
   }
 
   async #alreadyStored(signal: AbortSignal): Promise<boolean> {

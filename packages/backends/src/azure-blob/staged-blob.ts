@@ -21,7 +21,9 @@ export interface AzureBlobTarget {
  * Put Blob at commit. A larger one is staged block by block while the bytes stream in (uncommitted blocks
  * are invisible to reads and ordinary listings) and made visible by Put Block List at commit. Both
  * commits carry If-None-Match: * so an existing blob is never replaced; the 409 a concurrent committer
- * causes means the verified blob is there, which is success.
+ * causes means the verified blob is there, which is success. Block ids carry a random tag per upload, so
+ * concurrent uploads of one blob never overwrite each other's blocks; what an upload staged and did not
+ * commit is discarded as `uncommitted-blocks.ts` describes.
  */
 export function stageAzureBlob(target: AzureBlobTarget, layout: PartLayout): StagedBlob {
   return target.size <= layout.partSize
@@ -87,7 +89,11 @@ class BlockStaging implements StagedBlob {
   async commit(signal: AbortSignal): Promise<void> {
     const last = await this.#pipeline.finish(signal);
     // A concurrent upload committed the blob meanwhile: our blocks only need discarding.
-    if (await this.#committedBySomeoneElse(signal)) return this.abort();
+    if (await this.#alreadyCommitted(signal)) {
+      // The blob is stored; blocks a failed cleanup leaves behind expire within a week.
+      await this.abort().catch(() => undefined);
+      return;
+    }
     await this.#stageBlock(last.index, last.bytes, signal);
     const blockIds = Array.from({ length: this.#pipeline.partCount }, (_, index) => this.#blockId(index));
     try {
@@ -101,7 +107,7 @@ class BlockStaging implements StagedBlob {
       // A concurrent upload that committed first discards every uncommitted block, ours included.
       const lostRace =
         isAlreadyCommitted(error) ||
-        (azureErrorCode(error) === 'InvalidBlockList' && (await this.#committedBySomeoneElse(signal)));
+        (azureErrorCode(error) === 'InvalidBlockList' && (await this.#alreadyCommitted(signal)));
       if (!lostRace) throw fromAzureError(error, this.target.errors);
     }
     // The verified blob is there; what we staged after its commit lingers on it, uncommitted.
@@ -137,7 +143,7 @@ class BlockStaging implements StagedBlob {
     }
   }
 
-  async #committedBySomeoneElse(signal: AbortSignal): Promise<boolean> {
+  async #alreadyCommitted(signal: AbortSignal): Promise<boolean> {
     try {
       const properties = await this.target.blob.getProperties({ abortSignal: signal });
       return properties.contentLength === this.target.size;
