@@ -28,6 +28,8 @@ export interface StartControlPlaneOptions {
   readonly access?: BackendAccess;
   /** Environment for secrets given by variable; defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The CAS's gRPC address, asked at each use; defaults to config.cas.grpcAddress (tests start the CAS later). */
+  readonly casGrpcAddress?: () => string;
   /** Where a bootstrap token without apiTokenFile is printed; defaults to stdout. */
   readonly printToken?: (line: string) => void;
 }
@@ -53,6 +55,7 @@ export async function startControlPlane(
   const secrets =
     options.secretStore ?? (await openSecretStore(config.secrets, options.env ?? process.env, setup));
   const ring = await loadSigningKeys(config.tokens.signingKeyFile, config.tokens.previousKeyFiles, setup);
+  const casAddress = options.casGrpcAddress ?? (() => config.cas.grpcAddress);
   const store = await DataStore.open(config.database);
   const cleanup: Array<() => Promise<void>> = [() => store.close()];
   try {
@@ -66,7 +69,7 @@ export async function startControlPlane(
       store,
       secrets,
       issuer,
-      cas: grpcCasResourceReader(config.cas.grpcAddress),
+      cas: grpcCasResourceReader(casAddress),
       logger,
       ...(options.access ? { access: options.access } : {}),
       validationTimeoutMs: config.validation.timeoutMs,
@@ -83,7 +86,7 @@ export async function startControlPlane(
       calls,
       {
         backends: new CasBackendService(core.backends),
-        credentials: new CasCredentialsService(core.credentials, config.cas.grpcAddress),
+        credentials: new CasCredentialsService(core.credentials, casAddress),
         mapping: new CasMappingService(core.mapping),
         tokens: new ApiTokenService(core.apiTokens),
       },

@@ -66,6 +66,14 @@ export class TokenIssuer {
     return this.#ownVerifier.verify(token, { role }, signal);
   }
 
+  /**
+   * Publishes a key that verifies but does not sign yet; publishing it a cache lifetime before `rotate`
+   * lets every CAS learn it ahead of the first token it signs.
+   */
+  publish(next: SigningKey): void {
+    this.#swap(this.#ring.withKey(next));
+  }
+
   /** Makes `next` the signing key; the previous keys keep verifying (and stay published). */
   rotate(next: SigningKey): void {
     this.#swap(this.#ring.rotate(next));

@@ -3,16 +3,17 @@ import { CairnError, Code } from '@cairn/errors';
 import type { CasResourceReader } from '../biz/index.js';
 
 /** Asks the artifact CAS's ResourceService.Describe, with a token the control plane minted for itself. */
-export function grpcCasResourceReader(casGrpcAddress: string | undefined): CasResourceReader {
+export function grpcCasResourceReader(casGrpcAddress: () => string): CasResourceReader {
   return {
     async describe(digest, token, signal) {
-      if (!casGrpcAddress) {
+      const address = casGrpcAddress();
+      if (!address) {
         throw new CairnError(
           Code.FailedPrecondition,
           'the control plane has no CAS address (cas.grpcAddress) to confirm uploads with; configure it',
         );
       }
-      const client = createCasClient({ address: casGrpcAddress, token, retry: { maxAttempts: 3 } });
+      const client = createCasClient({ address, token, retry: { maxAttempts: 3 } });
       try {
         const described = await client.describe(digest, { signal });
         return { size: described.size };

@@ -16,7 +16,7 @@ export class CasCredentialsService {
   constructor(
     private readonly credentials: CasCredentials,
     /** The CAS address handed to clients with each token ("" when not configured). */
-    private readonly casGrpcAddress: string,
+    private readonly casGrpcAddress: () => string,
   ) {}
 
   async get(
@@ -39,7 +39,7 @@ export class CasCredentialsService {
         maxBytes: BigInt(issued.backend.maxBytes),
         isFallback: issued.isFallback,
       }),
-      casGrpcAddress: this.casGrpcAddress,
+      casGrpcAddress: this.casGrpcAddress(),
     });
   }
 }
