@@ -29,6 +29,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Started by a supervisor with an IPC channel (scripts/start.ts): if it dies, stop as on SIGTERM.
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', () => stop('SIGTERM'));
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+/** tsx as this repository has it, so children start from any working directory. */
+const TSX = import.meta.resolve('tsx');
+
+/** A service the start script runs as its own process. */
+export interface ChildSpec {
+  readonly name: string;
+  /** Path of a TypeScript entry, run with `node --import tsx`. */
+  readonly entry: string;
+  readonly args: readonly string[];
+}
+
+export interface Supervisor {
+  readonly children: ReadonlyMap<string, ChildProcess>;
+  /** Resolves with an exit code once every child has exited. */
+  readonly exited: Promise<number>;
+  /** Asks every child to stop (SIGTERM); they drain and exit. */
+  stop(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Runs the services as child processes (so the control plane can be a second one beside the CAS).
+ * Each child gets its own process group, so a terminal's Ctrl-C reaches only this script, which passes
+ * it on exactly once; an IPC channel lets a child notice when this script dies without a signal. When one
+ * child exits on its own, the others are stopped too: a half-running Cairn is not useful.
+ */
+export function superviseChildren(
+  specs: readonly ChildSpec[],
+  onExit: (name: string, code: number) => void,
+): Supervisor {
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    stopping = true;
+    for (const child of children.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    }
+  };
+  const exits: Promise<number>[] = [];
+  for (const spec of specs) {
+    const child = spawn(process.execPath, ['--import', TSX, spec.entry, ...spec.args], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      env: process.env,
+    });
+    children.set(spec.name, child);
+    exits.push(
+      once(child, 'exit').then(([code, signal]) => {
+        const status = typeof code === 'number' ? code : signal ? 128 : 1;
+        onExit(spec.name, status);
+        if (!stopping) stop();
+        return status;
+      }),
+    );
+  }
+  const exited = Promise.all(exits).then((codes) => codes.find((code) => code !== 0) ?? 0);
+  return { children, exited, stop };
+}
+
+/** Polls `url` until it answers 2xx, a child exits, or `timeoutMs` passes. */
+export async function waitUntilReady(
+  url: string,
+  exited: Promise<unknown>,
+  timeoutMs = 60_000,
+): Promise<boolean> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!gone && Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
