@@ -1,0 +1,63 @@
+import { MiB } from '../data.js';
+import { gibPerSecond, mib, printTable, type Row } from '../report.js';
+import type { BackendFigures, BenchSizes, Transfer } from './measure.js';
+import type { Sample } from './sample.js';
+
+const RATIO_TARGET = 0.8;
+const RSS_TARGET = 150 * MiB;
+
+/** Prints the run's tables as Markdown, ready for BENCHMARKS.md. */
+export function printBackendTables(figures: readonly BackendFigures[], sizes: BenchSizes): void {
+  printTable(
+    `Through the CAS vs. direct, ${sizes.bytes / MiB} MiB blob, best of ${sizes.repeats}`,
+    figures.flatMap((backend) => [
+      ratioRow(backend, 'upload, gRPC Write', backend.grpc.upload, backend.direct.upload),
+      ratioRow(backend, 'download, gRPC Read', backend.grpc.download, backend.direct.download),
+      ratioRow(backend, 'upload, HTTP PUT', backend.http.upload, backend.direct.upload),
+      ratioRow(backend, 'download, HTTP GET', backend.http.download, backend.direct.download),
+    ]),
+  );
+  printTable(
+    `CAS peak RSS above idle, one ${sizes.rssBytes / MiB} MiB blob over gRPC`,
+    figures.flatMap((backend) =>
+      (['upload', 'download'] as const).map((direction) => ({
+        name: `${backend.target.kind} ${direction}`,
+        value: mib(backend.memory[direction]),
+        ceilingName: 'CAS idle RSS',
+        ceiling: mib(backend.memory.idle),
+        target: `≤ ${mib(RSS_TARGET)}`,
+        pass: backend.memory[direction] <= RSS_TARGET,
+      })),
+    ),
+  );
+  printTable(
+    'CPU during those transfers (share of one core: the bench process on the direct path, the CAS process through it)',
+    figures.flatMap((backend) =>
+      (['upload', 'download'] as const).map((direction) => ({
+        name: `${backend.target.kind} ${direction}`,
+        value: [
+          `direct ${cpu(backend.direct, direction)}`,
+          `gRPC ${cpu(backend.grpc, direction)}`,
+          `HTTP ${cpu(backend.http, direction)}`,
+        ].join(' · '),
+      })),
+    ),
+  );
+}
+
+function ratioRow(backend: BackendFigures, what: string, proxied: Sample, direct: Sample): Row {
+  const ratio = proxied.bytesPerSecond / direct.bytesPerSecond;
+  return {
+    name: `${backend.target.kind} ${what}`,
+    value: gibPerSecond(proxied.bytesPerSecond),
+    ceilingName: 'direct, provider client in-process',
+    ceiling: gibPerSecond(direct.bytesPerSecond),
+    ratio,
+    target: `≥ ${RATIO_TARGET}`,
+    pass: ratio >= RATIO_TARGET,
+  };
+}
+
+function cpu(transfer: Transfer, direction: keyof Transfer): string {
+  return `${(transfer[direction].cpuShare * 100).toFixed(0)}%`;
+}

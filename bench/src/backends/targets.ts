@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProviderKind } from '@cairn/backends';
+import type { SecretValue } from '@cairn/secrets';
+// The harness and Swift inspection are test code of @cairn/backends, not part of its public exports.
+import { SwiftInspection } from '../../../packages/backends/src/aws-s3/swift-inspection.js';
+import type { TestServers } from '../../../packages/backends/src/testing/servers/index.js';
+import { openDirectStore } from './direct.js';
+
+/** One backend as the control plane would register it: what a CAS token names, and its credentials. */
+export interface BackendTarget {
+  readonly kind: ProviderKind;
+  /** Backend id in CAS tokens. */
+  readonly id: string;
+  readonly location: string;
+  /** Secret-store reference of the credentials; '' when the backend needs none. */
+  readonly secretRef: string;
+  readonly credentials: SecretValue | undefined;
+  /** What serves it, for the report. */
+  readonly server: string;
+}
+
+export const ALL_KINDS: readonly ProviderKind[] = ['filesystem', 'oci', 'aws-s3', 'azure-blob'];
+
+/**
+ * Describes a backend on each running test server (and a filesystem one under `filesystemRoot`), and
+ * readies it as validating a new backend would: the S3 bucket is created (S3 backends name an existing
+ * bucket), then each backend's write access is checked, which also creates the Azure container.
+ */
+export async function prepareTargets(
+  servers: TestServers,
+  filesystemRoot: string,
+  kinds: readonly ProviderKind[],
+  signal: AbortSignal,
+): Promise<BackendTarget[]> {
+  const suffix = randomBytes(4).toString('hex');
+  const targets: BackendTarget[] = [];
+  for (const kind of kinds) targets.push(await describeTarget(kind, servers, filesystemRoot, suffix));
+  for (const target of targets) {
+    const store = openDirectStore(target);
+    try {
+      await store.checkWriteAccess(signal);
+    } finally {
+      await store.close();
+    }
+  }
+  return targets;
+}
+
+async function describeTarget(
+  kind: ProviderKind,
+  servers: TestServers,
+  filesystemRoot: string,
+  suffix: string,
+): Promise<BackendTarget> {
+  const id = `bench-${kind}`;
+  const secretRef = `orgs/bench/backends/${id}`;
+  switch (kind) {
+    case 'filesystem': {
+      const location = join(filesystemRoot, `evidence-${suffix}`);
+      await mkdir(location, { recursive: true });
+      return {
+        kind,
+        id,
+        location,
+        secretRef: '',
+        credentials: undefined,
+        server: `local disk (${location})`,
+      };
+    }
+    case 'oci': {
+      const { host, username, password } = servers.oci.basicAuth;
+      return {
+        kind,
+        id,
+        location: `${host}/cairn/bench-${suffix}`,
+        secretRef,
+        credentials: { username, password },
+        server: `docker-registry 2.8 with htpasswd basic auth (${host})`,
+      };
+    }
+    case 'aws-s3': {
+      const { endpoint, region, accessKeyId, secretAccessKey } = servers.s3;
+      const inspection = await SwiftInspection.withNewBucket(servers.s3, 'evidence/');
+      inspection.client.destroy();
+      return {
+        kind,
+        id,
+        location: `${inspection.bucket}/evidence`,
+        secretRef,
+        credentials: { endpoint, region, accessKeyId, secretAccessKey },
+        server: `OpenStack Swift s3api (${endpoint})`,
+      };
+    }
+    case 'azure-blob': {
+      const { endpoint, accountName, accountKey } = servers.azure;
+      return {
+        kind,
+        id,
+        location: `bench-${suffix}/evidence`,
+        secretRef,
+        credentials: { endpoint, accountName, accountKey },
+        server: `Azurite (${endpoint})`,
+      };
+    }
+  }
+}
