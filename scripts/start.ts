@@ -6,11 +6,19 @@ import { ensureEmbeddedHome } from './embedded/bootstrap.js';
 import { superviseChildren, waitUntilReady } from './embedded/supervisor.js';
 
 const casEntry = fileURLToPath(new URL('../apps/artifact-cas/src/main.ts', import.meta.url));
+const controlPlaneEntry = fileURLToPath(new URL('../apps/controlplane/src/main.ts', import.meta.url));
 
 async function main(): Promise<number> {
   const home = await ensureEmbeddedHome(process.cwd());
   const supervisor = superviseChildren(
-    [{ name: 'artifact-cas', entry: casEntry, args: ['--config', home.layout.casConfigFile] }],
+    [
+      {
+        name: 'controlplane',
+        entry: controlPlaneEntry,
+        args: ['serve', '--config', home.layout.controlPlaneConfigFile],
+      },
+      { name: 'artifact-cas', entry: casEntry, args: ['--config', home.layout.casConfigFile] },
+    ],
     (name, code) => {
       if (code !== 0) process.stderr.write(`cairn: ${name} exited with code ${code}\n`);
     },
@@ -25,11 +33,15 @@ async function main(): Promise<number> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
 
-  if (await waitUntilReady(`${home.httpUrl}/readyz`, supervisor.exited)) {
+  if (
+    (await waitUntilReady(`${home.controlPlane.httpUrl}/readyz`, supervisor.exited)) &&
+    (await waitUntilReady(`${home.httpUrl}/readyz`, supervisor.exited))
+  ) {
     process.stdout.write(
       [
         '',
         'Cairn is running on its embedded defaults.',
+        `  control plane gRPC ${home.controlPlane.grpcAddress}   HTTP ${home.controlPlane.httpUrl}`,
         `  artifact CAS  gRPC ${home.grpcAddress}   HTTP ${home.httpUrl}`,
         `  state         ${home.layout.home}`,
         '',

@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { type CasConfig, loadCasConfig } from '@cairn/artifact-cas';
 import { CAS_TOKEN_DEFAULTS, loadOrCreateSigningKey, publicJwks } from '@cairn/cas-token';
+import { loadConfig } from '@cairn/controlplane';
 import { loadOrCreateFileStoreKey } from '@cairn/secrets';
 import { DEV_GRANT, EmbeddedLayout } from './layout.js';
 
@@ -13,6 +14,8 @@ export interface EmbeddedHome {
   /** Addresses clients dial (a wildcard bind is dialled on 127.0.0.1). */
   readonly grpcAddress: string;
   readonly httpUrl: string;
+  /** The control plane's addresses, from controlplane.json. */
+  readonly controlPlane: { readonly grpcAddress: string; readonly httpUrl: string };
 }
 
 /**
@@ -35,6 +38,13 @@ export async function ensureEmbeddedHome(
   await loadOrCreateFileStoreKey(layout.secretStoreKeyFile, signal);
   if (!(await exists(layout.casConfigFile)))
     await writeAtomically(layout.casConfigFile, json(defaultCasConfig(layout)));
+  if (!(await exists(layout.controlPlaneConfigFile)))
+    await writeAtomically(layout.controlPlaneConfigFile, json(defaultControlPlaneConfig(layout)));
+  const controlPlane = await loadConfig({
+    file: layout.controlPlaneConfigFile,
+    env,
+    ...(signal ? { signal } : {}),
+  });
 
   const cas = await loadCasConfig({
     argv: ['--config', layout.casConfigFile],
@@ -44,9 +54,12 @@ export async function ensureEmbeddedHome(
   const dialHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const grpcAddress = `${dialHost(cas.grpc.host)}:${cas.grpc.port}`;
   const httpUrl = `http://${dialHost(cas.http.host)}:${cas.http.port}`;
+  // The control plane writes its own section (an API token) once it runs; keep it across restarts.
+  const previous = await readJsonObject(layout.cliConfigFile);
   await writeAtomically(
     layout.cliConfigFile,
     json({
+      ...(previous.controlplane === undefined ? {} : { controlplane: previous.controlplane }),
       cas: { grpc: grpcAddress, http: httpUrl },
       dev: {
         signingKeyFile: layout.signingKeyFile,
@@ -61,7 +74,16 @@ export async function ensureEmbeddedHome(
       },
     }),
   );
-  return { layout, cas, grpcAddress, httpUrl };
+  return {
+    layout,
+    cas,
+    grpcAddress,
+    httpUrl,
+    controlPlane: {
+      grpcAddress: `${dialHost(controlPlane.grpc.host)}:${controlPlane.grpc.port}`,
+      httpUrl: `http://${dialHost(controlPlane.http.host)}:${controlPlane.http.port}`,
+    },
+  };
 }
 
 /**
@@ -83,6 +105,46 @@ export function defaultCasConfig(layout: EmbeddedLayout) {
   };
 }
 
+const CONTROL_PLANE_HTTP_PORT = 8000;
+
+/**
+ * The control plane config of the embedded default: PGlite in `.cairn/db` (DATABASE_URL switches to
+ * PostgreSQL), the same file secret store as the CAS, the dev key as signing key (so `cairn dev token`
+ * keeps working), and a first organisation whose default backend is `.cairn/blobs`.
+ */
+export function defaultControlPlaneConfig(layout: EmbeddedLayout) {
+  const local = (path: string) => relative(layout.home, path);
+  return {
+    stateDir: '.',
+    grpc: { host: '127.0.0.1', port: 9000 },
+    http: { host: '127.0.0.1', port: CONTROL_PLANE_HTTP_PORT },
+    database: { pgliteDir: 'db' },
+    secrets: { kind: 'file', directory: local(layout.secretsDir), keyFile: local(layout.secretStoreKeyFile) },
+    tokens: {
+      issuer: DEV_GRANT.issuer,
+      audience: CAS_TOKEN_DEFAULTS.audience,
+      signingKeyFile: local(layout.signingKeyFile),
+    },
+    cas: { grpcAddress: '127.0.0.1:9001' },
+    embedded: {
+      organization: 'default',
+      blobsDir: local(layout.blobsDir),
+      cliConfigFile: local(layout.cliConfigFile),
+    },
+  };
+}
+
+async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -100,6 +162,7 @@ async function exists(path: string): Promise<boolean> {
 /** Readers never see half a file: write beside it, then rename over it. */
 async function writeAtomically(path: string, contents: string): Promise<void> {
   const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, contents, { mode: 0o644 });
+  // 0600: cli.json carries an API token.
+  await writeFile(temp, contents, { mode: 0o600 });
   await rename(temp, path);
 }

@@ -10,7 +10,10 @@ import { join, resolve } from 'node:path';
  *     secrets/                    0700  the file secret store: backend credentials, encrypted
  *     blobs/                      0700  the filesystem backend (sha256/<xx>/<hex>, .staging/)
  *     cas.json                          the CAS config: written once, then yours to edit
- *     cli.json                          what the `cairn` CLI reads: addresses, dev signing grant
+ *     controlplane.json                 the control plane config: written once, then yours to edit
+ *     db/                               the control plane's PGlite database (unless DATABASE_URL is set)
+ *     cli.json                    0600  what the `cairn` CLI reads: addresses, dev signing grant, and the
+ *                                       control plane's API token (written by the control plane)
  */
 export class EmbeddedLayout {
   readonly home: string;
@@ -20,6 +23,7 @@ export class EmbeddedLayout {
   readonly secretsDir: string;
   readonly blobsDir: string;
   readonly casConfigFile: string;
+  readonly controlPlaneConfigFile: string;
   readonly cliConfigFile: string;
 
   constructor(projectDir: string) {
@@ -30,6 +34,7 @@ export class EmbeddedLayout {
     this.secretsDir = join(this.home, 'secrets');
     this.blobsDir = join(this.home, 'blobs');
     this.casConfigFile = join(this.home, 'cas.json');
+    this.controlPlaneConfigFile = join(this.home, 'controlplane.json');
     this.cliConfigFile = join(this.home, 'cli.json');
   }
 }

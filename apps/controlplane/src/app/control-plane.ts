@@ -16,6 +16,7 @@ import { CasBackendService } from '../service/cas-backend-service.js';
 import { CasCredentialsService } from '../service/cas-credentials-service.js';
 import { CasMappingService } from '../service/cas-mapping-service.js';
 import { bootstrapOrganization } from './bootstrap.js';
+import { ensureEmbeddedOrganization } from './embedded.js';
 import { openSecretStore } from './open-secrets.js';
 import { loadSigningKeys } from './signing-keys.js';
 
@@ -102,13 +103,15 @@ export async function startControlPlane(
       metrics,
       logger,
     });
+    cleanup.unshift(() => http.close());
+    if (config.embedded) await ensureEmbeddedOrganization(core, config.embedded, grpc.address, logger, setup);
     core.scheduler.start();
     state.set(true);
     logger.info('control plane started', {
       grpc: grpc.address,
       http: http.url,
       database: store.kind,
-      secrets: config.secrets.kind,
+      secretStore: config.secrets.kind,
       signingKey: ring.active.kid,
     });
 

@@ -60,6 +60,12 @@ export interface ControlPlaneConfig {
     /** Where the first token is written once (mode 0600); absent: printed once on stdout. */
     readonly apiTokenFile?: string;
   };
+  /** Set only by the embedded start (`npm start`): the first organisation and the CLI's config file. */
+  readonly embedded?: {
+    readonly organization: string;
+    readonly blobsDir: string;
+    readonly cliConfigFile: string;
+  };
   readonly shutdownGraceMs: number;
   readonly log: { readonly level: LogLevel };
 }
@@ -86,6 +92,7 @@ export function createConfig(
     'cas',
     'validation',
     'bootstrap',
+    'embedded',
     'shutdownGraceMs',
     'log',
   ]);
@@ -149,6 +156,7 @@ export function createConfig(
         DEFAULT_VALIDATION_SCHEDULE.batchSize,
     },
     ...bootstrapConfig(objectAt(root.bootstrap, 'bootstrap'), get('CAIRN_BOOTSTRAP_ORGANIZATION'), path),
+    ...embeddedConfig(objectAt(root.embedded, 'embedded'), path),
     shutdownGraceMs: integerAt(root.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000) ?? 10_000,
     log: {
       level:
@@ -245,6 +253,18 @@ function bootstrapConfig(
   if (!organization) return {};
   const tokenFile = stringAt(section?.apiTokenFile, 'bootstrap.apiTokenFile');
   return { bootstrap: { organization, ...(tokenFile ? { apiTokenFile: path(tokenFile) } : {}) } };
+}
+
+function embeddedConfig(
+  section: ConfigObject | undefined,
+  path: (value: string) => string,
+): { embedded?: NonNullable<ControlPlaneConfig['embedded']> } {
+  if (!section) return {};
+  const organization = stringAt(section.organization, 'embedded.organization') ?? 'default';
+  const blobsDir = stringAt(section.blobsDir, 'embedded.blobsDir');
+  const cliConfigFile = stringAt(section.cliConfigFile, 'embedded.cliConfigFile');
+  if (!blobsDir || !cliConfigFile) throw configError('embedded', 'needs blobsDir and cliConfigFile');
+  return { embedded: { organization, blobsDir: path(blobsDir), cliConfigFile: path(cliConfigFile) } };
 }
 
 /** Environment variables read by `createConfig`, for `--help` and the docs. */
