@@ -3,6 +3,7 @@ import { createBlobStore } from '@cairn/backends';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { SecretStore } from '@cairn/secrets';
+import { withBackendErrors } from './backend-errors.js';
 import { type Lease, LeasedCache } from './leased-cache.js';
 
 export interface BackendResolverOptions {
@@ -51,7 +52,7 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
         { details: { reason: 'credentials_invalid' } },
       );
     }
-    return createBlobStore(provider.createDriver({ location, credentials }));
+    return createBlobStore(withBackendErrors(provider.createDriver({ location, credentials }), backend.id));
   };
 
   return {

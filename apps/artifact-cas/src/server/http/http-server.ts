@@ -38,6 +38,8 @@ export async function startHttpServer(
   const route = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://cas.invalid');
     const method = request.method ?? 'GET';
+    // While draining, a kept-alive connection carries its current request only, so the drain can end.
+    if (!state.serving) response.setHeader('connection', 'close');
     if (url.pathname === '/healthz') return probe(response, method, true, 'alive');
     if (url.pathname === '/readyz') return probe(response, method, state.serving, state.phase);
     if (url.pathname === '/metrics' && (method === 'GET' || method === 'HEAD')) {

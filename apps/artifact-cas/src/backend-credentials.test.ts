@@ -1,0 +1,88 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { providerFor } from '@cairn/backends';
+import { createFileSecretStore, type FileSecretStore, loadOrCreateFileStoreKey } from '@cairn/secrets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AZURITE_ACCOUNT, startAzurite } from './testing/azurite.js';
+import {
+  blobOf,
+  bytesOf,
+  downloadName,
+  startTestCas,
+  type TestCas,
+  uploadName,
+} from './testing/cas-harness.js';
+import { expectStatus } from './testing/expect-status.js';
+
+const REF = 'orgs/org-1/backends/azure-1';
+const CONTAINER = 'cairn-cas-test';
+let azurite: Awaited<ReturnType<typeof startAzurite>>;
+let t: TestCas;
+let secretsDir: string;
+let store: FileSecretStore;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  const credentials = { ...AZURITE_ACCOUNT, endpoint: azurite.endpoint };
+  // The container exists once a backend was validated; validation is the control plane's job.
+  const provider = providerFor('azure-blob');
+  const driver = provider.createDriver({
+    location: CONTAINER,
+    credentials: provider.parseCredentials(credentials),
+  });
+  await driver.checkWriteAccess(AbortSignal.timeout(30_000));
+  await driver.close();
+
+  secretsDir = await mkdtemp(join(tmpdir(), 'cairn-cas-store-'));
+  const keyFile = join(secretsDir, 'store.key');
+  const directory = join(secretsDir, 'secrets');
+  await loadOrCreateFileStoreKey(keyFile);
+  store = createFileSecretStore({ directory, key: await readFile(keyFile, 'utf8') });
+  await store.put(REF, credentials, AbortSignal.timeout(10_000));
+  t = await startTestCas({
+    secrets: { kind: 'file', directory, keyFile },
+    backends: { credentialsTtlMs: 300 },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+  await azurite?.stop();
+  await rm(secretsDir, { recursive: true, force: true });
+});
+
+describe('credentials from the secret store', () => {
+  it('stores and reads a blob on an Azure backend whose credentials come from the file secret store', async () => {
+    const backend = { id: 'azure-1', provider: 'azure-blob' as const, location: CONTAINER };
+    const upload = await t.uploadToken({ backend, secret: REF });
+    const download = await t.downloadToken({ backend, secret: REF });
+    const data = bytesOf(1024 * 1024 + 9, 71);
+    expect(await t.grpc.write(upload, uploadName(data), data)).toBe(BigInt(data.byteLength));
+    expect((await t.grpc.read(download, downloadName(data))).equals(data)).toBe(true);
+    expect((await t.grpc.describe(download, blobOf(data).digest)).resource?.size).toBe(
+      BigInt(data.byteLength),
+    );
+  });
+
+  it('reads rotated credentials after the cache TTL; refused ones are FAILED_PRECONDITION, not the caller’s fault', async () => {
+    const backend = { id: 'azure-1', provider: 'azure-blob' as const, location: CONTAINER };
+    const download = await t.downloadToken({ backend, secret: REF });
+    const data = bytesOf(100, 72);
+    const upload = await t.uploadToken({ backend, secret: REF });
+    await t.grpc.write(upload, uploadName(data), data);
+    const wrongKey = Buffer.alloc(64, 1).toString('base64');
+    await store.rotate(
+      REF,
+      { ...AZURITE_ACCOUNT, accountKey: wrongKey, endpoint: azurite.endpoint },
+      AbortSignal.timeout(10_000),
+    );
+    await sleep(400);
+    await expectStatus(
+      t.grpc.read(download, downloadName(data)),
+      'FAILED_PRECONDITION',
+      /backend azure-1 refused the CAS/,
+    );
+  });
+});
