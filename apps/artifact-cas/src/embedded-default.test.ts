@@ -130,14 +130,24 @@ describe('embedded bootstrap', () => {
   });
 });
 
+interface Ports {
+  readonly grpc: number;
+  readonly http: number;
+  readonly controlPlaneGrpc: number;
+  readonly controlPlaneHttp: number;
+}
+
 describe('scripts/start.ts', () => {
-  async function start(cwd: string, ports: { grpc: number; http: number }) {
+  async function start(cwd: string, ports: Ports) {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), startScript], {
       cwd,
       env: {
         ...process.env,
         CAIRN_CAS_GRPC_PORT: String(ports.grpc),
         CAIRN_CAS_HTTP_PORT: String(ports.http),
+        CAIRN_CONTROLPLANE_GRPC_PORT: String(ports.controlPlaneGrpc),
+        CAIRN_CONTROLPLANE_HTTP_PORT: String(ports.controlPlaneHttp),
+        CAIRN_CAS_GRPC_ADDRESS: `127.0.0.1:${ports.grpc}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -161,9 +171,14 @@ describe('scripts/start.ts', () => {
     return { child, exited, output: () => output };
   }
 
-  it('runs the CAS as a child, prints where it listens, stops cleanly on SIGINT, and keeps state', async () => {
+  it('runs the services as children, prints where they listen, stops cleanly on SIGINT, and keeps state', async () => {
     const cwd = await tempDir();
-    const ports = { grpc: await freePort(), http: await freePort() };
+    const ports: Ports = {
+      grpc: await freePort(),
+      http: await freePort(),
+      controlPlaneGrpc: await freePort(),
+      controlPlaneHttp: await freePort(),
+    };
     const first = await start(cwd, ports);
     expect(first.output()).toContain(`gRPC 127.0.0.1:${ports.grpc}`);
     expect(first.output()).toContain(`HTTP http://127.0.0.1:${ports.http}`);
