@@ -12,6 +12,9 @@ export interface BackendChoice {
   readonly isFallback: boolean;
 }
 
+/** Whom a token is minted for: a caller, or the control plane itself (`CONTROL_PLANE_SUBJECT`). */
+export type TokenHolder = Pick<Principal, 'orgId' | 'subject'>;
+
 export interface IssuedCasToken extends BackendChoice {
   readonly token: string;
   readonly expiresAt: Date;
@@ -58,6 +61,19 @@ export class CasCredentials {
       role === 'upload'
         ? await this.chooseUploadBackend(principal.orgId)
         : await this.#downloadBackend(principal.orgId, digest);
+    return this.issueFor(principal, role, choice, digest);
+  }
+
+  /**
+   * A CAS token for a backend chosen already (e.g. the one a workflow run was pinned to at init); the
+   * inline backend is refused, because the CAS does not serve it.
+   */
+  async issueFor(
+    holder: TokenHolder,
+    role: CasRole,
+    choice: BackendChoice,
+    digest?: string,
+  ): Promise<IssuedCasToken> {
     const { backend } = choice;
     if (backend.provider === 'inline') {
       throw new CairnError(
@@ -68,8 +84,8 @@ export class CasCredentials {
       );
     }
     const minted = await this.issuer.mint({
-      sub: principal.subject,
-      org: principal.orgId,
+      sub: holder.subject,
+      org: holder.orgId,
       role,
       backend: { id: backend.id, provider: backend.provider as ProviderKind, location: backend.location },
       secret: backend.secretRef ?? '',

@@ -2,11 +2,14 @@ import type { IsolationLevel, Kysely } from 'kysely';
 import { AdvisoryLocks } from './advisory-lock.js';
 import { type DatabaseConfig, type OpenedDatabase, openDatabase } from './open-database.js';
 import { ApiTokenRepo } from './repos/api-token-repo.js';
+import { AttestationRepo } from './repos/attestation-repo.js';
 import { BlobLocationRepo } from './repos/blob-location-repo.js';
 import { CasBackendRepo } from './repos/cas-backend-repo.js';
 import { EventRepo } from './repos/event-repo.js';
 import type { Executor } from './repos/executor.js';
 import { OrganizationRepo } from './repos/organization-repo.js';
+import { RunMaterialRepo } from './repos/run-material-repo.js';
+import { WorkflowRunRepo } from './repos/workflow-run-repo.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** Every repository, bound to the database or to one transaction. */
@@ -16,6 +19,9 @@ export class Repositories {
   readonly backends: CasBackendRepo;
   readonly blobLocations: BlobLocationRepo;
   readonly events: EventRepo;
+  readonly workflowRuns: WorkflowRunRepo;
+  readonly attestations: AttestationRepo;
+  readonly runMaterials: RunMaterialRepo;
 
   constructor(readonly executor: Executor) {
     this.organizations = new OrganizationRepo(executor);
@@ -23,6 +29,9 @@ export class Repositories {
     this.backends = new CasBackendRepo(executor);
     this.blobLocations = new BlobLocationRepo(executor);
     this.events = new EventRepo(executor);
+    this.workflowRuns = new WorkflowRunRepo(executor);
+    this.attestations = new AttestationRepo(executor);
+    this.runMaterials = new RunMaterialRepo(executor);
   }
 }
 

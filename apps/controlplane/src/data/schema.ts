@@ -12,6 +12,7 @@ export interface DatabaseSchema {
   events: EventTable;
   workflow_runs: WorkflowRunTable;
   attestations: AttestationTable;
+  run_materials: RunMaterialTable;
 }
 
 type BigIntColumn = ColumnType<string | number, number, number>;
@@ -108,6 +109,19 @@ export interface AttestationTable {
   backend_is_fallback: boolean;
   /** When the copy in the CAS was confirmed; null while only the database holds it. */
   stored_in_cas_at: Date | null;
+  /** True while the database holds a bundle that the background copy has yet to put in the CAS. */
+  cas_copy_pending: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+}
+
+/** A blob uploaded during a run, recorded once the CAS confirmed it. */
+export interface RunMaterialTable {
+  run_id: string;
+  org_id: string;
+  /** `sha256:<hex>` */
+  digest: string;
+  backend_id: string;
+  size: BigIntColumn;
   created_at: CreatedAt;
 }
 

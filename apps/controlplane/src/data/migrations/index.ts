@@ -2,11 +2,13 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { Migrator } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as runsAttestations from './0002-runs-attestations.js';
+import * as runMaterials from './0003-run-materials.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-runs-attestations': runsAttestations,
+  '0003-run-materials': runMaterials,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
