@@ -16,13 +16,16 @@ export function progressReporter(stream: Writable, isTty: boolean): ProgressRepo
   let lastDraw = 0;
   let drawn = false;
   let phaseStart = { phase: '', at: 0, bytes: 0 };
+  let last = { phase: '', bytes: -1 };
   return {
     update(progress) {
       const now = Date.now();
       if (progress.phase !== phaseStart.phase)
         phaseStart = { phase: progress.phase, at: now, bytes: progress.bytes };
       const complete = progress.bytes >= progress.total;
+      if (progress.phase === last.phase && progress.bytes === last.bytes) return;
       if (!complete && now - lastDraw < REDRAW_EVERY_MS) return;
+      last = { phase: progress.phase, bytes: progress.bytes };
       lastDraw = now;
       drawn = true;
       const seconds = (now - phaseStart.at) / 1000;

@@ -83,7 +83,14 @@ export async function uploadBlob(
         const status = await queryWriteStatus(connection, resourceName, signal);
         if (status.complete) return done(blob, options);
         offset = status.committedSize;
-        if (!blob.canReopen()) throw lastError;
+        if (!blob.canReopen()) {
+          const cause = errorFromGrpc(lastError, { address: connection.address });
+          throw new CairnError(
+            cause.code,
+            `${cause.message}; the upload cannot resume because its data was a one-shot stream`,
+            { cause },
+          );
+        }
         options.onRetry?.({
           attempt,
           error: errorFromGrpc(lastError, { address: connection.address }),
