@@ -58,7 +58,10 @@ export class WriteBlob {
     } else {
       const backend = await this.access.open(claims, signal);
       try {
-        if (await backend.value.exists(name.hex, signal)) return stored(name.size, true);
+        if (await backend.value.exists(name.hex, signal)) {
+          backend.release();
+          return stored(name.size, true);
+        }
         session = await this.sessions.create(key, async () => ({
           upload: await backend.value.beginUpload(name, signal, meta),
           backend,
