@@ -10,6 +10,9 @@ const controlPlaneEntry = fileURLToPath(new URL('../apps/controlplane/src/main.t
 
 async function main(): Promise<number> {
   const home = await ensureEmbeddedHome(process.cwd());
+  // Each service learns where the other listens, whatever ports the config files or environment chose.
+  process.env.CAIRN_CAS_JWKS_URL ??= `${home.controlPlane.httpUrl}/.well-known/jwks.json`;
+  process.env.CAIRN_CAS_GRPC_ADDRESS ??= home.grpcAddress;
   const supervisor = superviseChildren(
     [
       {
