@@ -1,5 +1,6 @@
 export * from './gen/cairn/cas/v1/resource_pb.js';
 export * from './gen/cairn/controlplane/v1/api_token_pb.js';
+export * from './gen/cairn/controlplane/v1/attestation_pb.js';
 export * from './gen/cairn/controlplane/v1/cas_backend_pb.js';
 export * from './gen/cairn/controlplane/v1/cas_credentials_pb.js';
 export * from './gen/cairn/controlplane/v1/cas_mapping_pb.js';
@@ -9,6 +10,7 @@ export * as reflection from './gen/grpc/reflection/v1/reflection_pb.js';
 export { type GrpcService, grpcServiceOf } from './grpc-service.js';
 export {
   apiTokenService,
+  attestationService,
   byteStream,
   casBackendService,
   casCredentialsService,

@@ -1,5 +1,6 @@
 import { ResourceService } from './gen/cairn/cas/v1/resource_pb.js';
 import { APITokenService } from './gen/cairn/controlplane/v1/api_token_pb.js';
+import { AttestationService } from './gen/cairn/controlplane/v1/attestation_pb.js';
 import { CASBackendService } from './gen/cairn/controlplane/v1/cas_backend_pb.js';
 import { CASCredentialsService } from './gen/cairn/controlplane/v1/cas_credentials_pb.js';
 import { CASMappingService } from './gen/cairn/controlplane/v1/cas_mapping_pb.js';
@@ -16,3 +17,4 @@ export const apiTokenService = grpcServiceOf(APITokenService);
 export const casBackendService = grpcServiceOf(CASBackendService);
 export const casCredentialsService = grpcServiceOf(CASCredentialsService);
 export const casMappingService = grpcServiceOf(CASMappingService);
+export const attestationService = grpcServiceOf(AttestationService);

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { type BackendAccess, ControlPlaneCore, TokenIssuer } from '../biz/index.js';
 import type { ControlPlaneConfig } from '../config/config.js';
 import { DataStore } from '../data/index.js';
+import { grpcCasBlobTransfer } from '../server/cas-blob-transfer.js';
 import { grpcCasResourceReader } from '../server/cas-resource-reader.js';
 import { startGrpcServer } from '../server/grpc-server.js';
 import { ServingState } from '../server/health.js';
@@ -12,6 +13,7 @@ import { startHttpServer } from '../server/http-server.js';
 import { ControlPlaneMetrics } from '../server/metrics.js';
 import { UnaryCalls } from '../server/unary.js';
 import { ApiTokenService } from '../service/api-token-service.js';
+import { AttestationService } from '../service/attestation-service.js';
 import { CasBackendService } from '../service/cas-backend-service.js';
 import { CasCredentialsService } from '../service/cas-credentials-service.js';
 import { CasMappingService } from '../service/cas-mapping-service.js';
@@ -71,6 +73,8 @@ export async function startControlPlane(
       secrets,
       issuer,
       cas: grpcCasResourceReader(casAddress),
+      casBlobs: grpcCasBlobTransfer(casAddress),
+      attestations: config.attestations,
       logger,
       ...(options.access ? { access: options.access } : {}),
       validationTimeoutMs: config.validation.timeoutMs,
@@ -90,6 +94,7 @@ export async function startControlPlane(
         credentials: new CasCredentialsService(core.credentials, casAddress),
         mapping: new CasMappingService(core.mapping),
         tokens: new ApiTokenService(core.apiTokens),
+        attestations: new AttestationService(core.attestations, casAddress),
       },
       state,
     );
@@ -106,6 +111,7 @@ export async function startControlPlane(
     cleanup.unshift(() => http.close());
     if (config.embedded) await ensureEmbeddedOrganization(core, config.embedded, grpc.address, logger, setup);
     core.scheduler.start();
+    core.attestations.copier.start();
     state.set(true);
     logger.info('control plane started', {
       grpc: grpc.address,
@@ -128,6 +134,7 @@ export async function startControlPlane(
           await grpc.drain();
           clearTimeout(grace);
           await core.scheduler.stop();
+          await core.attestations.copier.stop();
           await http.close();
           await store.close();
           logger.info('control plane stopped');

@@ -2,10 +2,13 @@ import type { Logger } from '@cairn/observability';
 import type { SecretStore } from '@cairn/secrets';
 import type { DataStore } from '../data/index.js';
 import { ApiTokens } from './api-tokens.js';
+import type { AttestationOptions, Attestations } from './attestations.js';
+import { createAttestations, noCasBlobTransfer } from './attestations-wiring.js';
 import { type BackendAccess, providerBackendAccess } from './backend-access.js';
 import { BackendValidator } from './backend-validator.js';
 import { BlobMapping, type CasResourceReader } from './blob-mapping.js';
 import { CasBackends } from './cas-backends.js';
+import type { CasBlobTransfer } from './cas-bundle-store.js';
 import { CasCredentials } from './cas-credentials.js';
 import { Organizations } from './organizations.js';
 import type { TokenIssuer } from './token-issuer.js';
@@ -25,6 +28,9 @@ export interface CoreOptions {
   /** Upper bound of one write check; default 30 s. */
   readonly validationTimeoutMs?: number;
   readonly validationSchedule?: ValidationSchedule;
+  /** How attestation bundles reach the CAS; without it no bundle reaches the CAS (copies wait in the database). */
+  readonly casBlobs?: CasBlobTransfer;
+  readonly attestations?: Partial<AttestationOptions>;
 }
 
 /** Every use case of the control plane, wired once; the service layer calls these. */
@@ -38,6 +44,7 @@ export class ControlPlaneCore {
   readonly mapping: BlobMapping;
   readonly scheduler: ValidationScheduler;
   readonly issuer: TokenIssuer;
+  readonly attestations: Attestations;
 
   constructor(options: CoreOptions) {
     const { store, secrets, logger, issuer } = options;
@@ -61,5 +68,13 @@ export class ControlPlaneCore {
       logger,
       options.validationSchedule ?? DEFAULT_VALIDATION_SCHEDULE,
     );
+    this.attestations = createAttestations({
+      store,
+      credentials: this.credentials,
+      mapping: this.mapping,
+      transfer: options.casBlobs ?? noCasBlobTransfer,
+      logger,
+      ...(options.attestations ? { options: options.attestations } : {}),
+    });
   }
 }

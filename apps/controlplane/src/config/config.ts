@@ -3,6 +3,7 @@ import { CAS_TOKEN_DEFAULTS } from '@cairn/cas-token';
 import type { LogLevel } from '@cairn/observability';
 import { DEFAULT_VALIDATION_SCHEDULE } from '../biz/index.js';
 import {
+  booleanAt,
   type ConfigObject,
   configError,
   integerAt,
@@ -66,6 +67,14 @@ export interface ControlPlaneConfig {
     readonly blobsDir: string;
     readonly cliConfigFile: string;
   };
+  readonly attestations: {
+    /** With a CAS backend, bundles go to the CAS synchronously and the database keeps only digests. */
+    readonly skipDbStorage: boolean;
+    /** Upper bound of a synchronous CAS upload (and of one background copy), retries included. */
+    readonly casTimeoutMs: number;
+    /** Largest attestation bundle accepted (a gRPC message carries it: at most 4,000,000). */
+    readonly maxBundleBytes: number;
+  };
   readonly shutdownGraceMs: number;
   readonly log: { readonly level: LogLevel };
 }
@@ -92,6 +101,7 @@ export function createConfig(
     'cas',
     'validation',
     'bootstrap',
+    'attestations',
     'embedded',
     'shutdownGraceMs',
     'log',
@@ -109,6 +119,7 @@ export function createConfig(
   const validation = objectAt(root.validation, 'validation') ?? {};
   const cas = objectAt(root.cas, 'cas') ?? {};
   const log = objectAt(root.log, 'log') ?? {};
+  const attestations = objectAt(root.attestations, 'attestations') ?? {};
 
   const config: ControlPlaneConfig = {
     stateDir,
@@ -157,6 +168,18 @@ export function createConfig(
     },
     ...bootstrapConfig(objectAt(root.bootstrap, 'bootstrap'), get('CAIRN_BOOTSTRAP_ORGANIZATION'), path),
     ...embeddedConfig(objectAt(root.embedded, 'embedded'), path),
+    attestations: {
+      skipDbStorage:
+        booleanAt(
+          get('CAIRN_ATTESTATIONS_SKIP_DB_STORAGE') ?? attestations.skipDbStorage,
+          'attestations.skipDbStorage',
+        ) ?? false,
+      casTimeoutMs:
+        integerAt(attestations.casTimeoutMs, 'attestations.casTimeoutMs', 1_000, 600_000) ?? 60_000,
+      maxBundleBytes:
+        integerAt(attestations.maxBundleBytes, 'attestations.maxBundleBytes', 1_024, 4_000_000) ??
+        2 * 1024 * 1024,
+    },
     shutdownGraceMs: integerAt(root.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000) ?? 10_000,
     log: {
       level:
@@ -288,4 +311,5 @@ export const CONTROL_PLANE_ENVIRONMENT: Readonly<Record<string, string>> = {
   CAIRN_CAS_GRPC_ADDRESS: 'cas.grpcAddress (default 127.0.0.1:9001)',
   CAIRN_BOOTSTRAP_ORGANIZATION: 'bootstrap.organization',
   CAIRN_LOG_LEVEL: 'log.level',
+  CAIRN_ATTESTATIONS_SKIP_DB_STORAGE: 'attestations.skipDbStorage: true keeps bundles only in the CAS',
 };

@@ -1,6 +1,8 @@
 import {
   APITokenService,
+  AttestationService,
   apiTokenService,
+  attestationService,
   CASBackendService,
   CASCredentialsService,
   CASMappingService,
@@ -13,6 +15,7 @@ import {
 import { CairnError, Code } from '@cairn/errors';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ApiTokenService } from '../service/api-token-service.js';
+import type { AttestationService as Attestations } from '../service/attestation-service.js';
 import type { CasBackendService } from '../service/cas-backend-service.js';
 import type { CasCredentialsService } from '../service/cas-credentials-service.js';
 import type { CasMappingService } from '../service/cas-mapping-service.js';
@@ -24,6 +27,7 @@ export interface Services {
   readonly credentials: CasCredentialsService;
   readonly mapping: CasMappingService;
   readonly tokens: ApiTokenService;
+  readonly attestations: Attestations;
 }
 
 export interface RunningGrpcServer {
@@ -33,7 +37,14 @@ export interface RunningGrpcServer {
   forceStop(): void;
 }
 
-const SERVED = [CASBackendService, CASCredentialsService, CASMappingService, APITokenService, health.Health];
+const SERVED = [
+  CASBackendService,
+  CASCredentialsService,
+  CASMappingService,
+  APITokenService,
+  AttestationService,
+  health.Health,
+];
 
 export async function startGrpcServer(
   host: string,
@@ -43,7 +54,7 @@ export async function startGrpcServer(
   state: ServingState,
 ): Promise<RunningGrpcServer> {
   const server = new Server();
-  const { backends, credentials, mapping, tokens } = services;
+  const { backends, credentials, mapping, tokens, attestations } = services;
   server.addService(casBackendService, {
     list: calls.handle(casBackendService.list, (ctx) => backends.list(ctx)),
     get: calls.handle(casBackendService.get, (ctx, request) => backends.get(ctx, request)),
@@ -64,6 +75,17 @@ export async function startGrpcServer(
     create: calls.handle(apiTokenService.create, (ctx, request) => tokens.create(ctx, request)),
     list: calls.handle(apiTokenService.list, (ctx) => tokens.list(ctx)),
     revoke: calls.handle(apiTokenService.revoke, (ctx, request) => tokens.revoke(ctx, request)),
+  });
+  server.addService(attestationService, {
+    init: calls.handle(attestationService.init, (ctx, request) => attestations.init(ctx, request)),
+    getUploadCreds: calls.handle(attestationService.getUploadCreds, (ctx, request) =>
+      attestations.getUploadCreds(ctx, request),
+    ),
+    recordMaterial: calls.handle(attestationService.recordMaterial, (ctx, request) =>
+      attestations.recordMaterial(ctx, request),
+    ),
+    store: calls.handle(attestationService.store, (ctx, request) => attestations.store(ctx, request)),
+    get: calls.handle(attestationService.get, (ctx, request) => attestations.get(ctx, request)),
   });
   // Health reveals nothing about any organisation: it needs no token.
   server.addService(
