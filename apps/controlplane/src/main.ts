@@ -49,12 +49,18 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const running = await startControlPlane(config);
-  await new Promise<void>((resolve) => {
+  // Listen before starting: a signal during a slow first start (PGlite initdb) still ends in a clean stop.
+  const stopRequested = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    // Run by `npm start`: stop too when the start script dies without passing a signal on.
+    if (process.connected) process.once('disconnect', resolve);
   });
+  const running = await startControlPlane(config);
+  await stopRequested;
   await running.close();
+  // An open IPC channel would keep this process alive after the servers closed.
+  if (process.connected) process.disconnect();
   return 0;
 }
 
