@@ -101,7 +101,7 @@ export async function startArtifactCas(
     http = await startHttpServer(
       config.http,
       new HttpCalls(authenticator, metrics, logger, inFlight),
-      new BlobRoutes(new PutBlob(access), reads),
+      new BlobRoutes(new PutBlob(access), reads, config.reads.chunkBytes),
       state,
       metrics,
       logger,

@@ -6,6 +6,7 @@ import type { PutBlob } from '../../biz/put-blob.js';
 import type { ReadBlob } from '../../biz/read-blob.js';
 import { blobMetaFrom } from '../../service/blob-meta.js';
 import type { CallContext } from '../../service/call-context.js';
+import { rechunk } from '../../service/rechunk.js';
 import { resolveRange } from './byte-range.js';
 import { sendJson } from './http-errors.js';
 
@@ -20,6 +21,7 @@ export class BlobRoutes {
   constructor(
     private readonly puts: PutBlob,
     private readonly reads: ReadBlob,
+    private readonly chunkBytes: number,
   ) {}
 
   async put(ctx: CallContext, request: IncomingMessage, response: ServerResponse, digest: string, url: URL) {
@@ -33,7 +35,8 @@ export class BlobRoutes {
     const open = () => {
       // With `Expect: 100-continue` the client waits for this before it sends the body.
       if (/100-continue/i.test(request.headers.expect ?? '')) response.writeContinue();
-      return counted(request, ctx);
+      // Socket reads are ~64 KiB; the backend gets ~1 MiB writes, as from a gRPC Write.
+      return rechunk(counted(request, ctx), this.chunkBytes);
     };
     const { existed } = await this.puts.put(claims, { hex, size }, meta, open, ctx.signal);
     ctx.note({ digest: formatDigest(hex), existed });
