@@ -9,8 +9,7 @@ export {
   type ControlPlaneClient,
   type ControlPlaneClientOptions,
   createControlPlaneClient,
-  errorFromStatus,
-} from './client/controlplane-client.js';
+} from './client/index.js';
 export {
   CONTROL_PLANE_ENVIRONMENT,
   type ControlPlaneConfig,

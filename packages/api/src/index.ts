@@ -9,6 +9,13 @@ export * as health from './gen/grpc/health/v1/health_pb.js';
 export * as reflection from './gen/grpc/reflection/v1/reflection_pb.js';
 export { type GrpcService, grpcServiceOf } from './grpc-service.js';
 export {
+  fromGrpcError,
+  type GrpcPeer,
+  grpcStatusOf,
+  isServiceError,
+  REASON_TRAILER,
+} from './grpc-status.js';
+export {
   apiTokenService,
   attestationService,
   byteStream,

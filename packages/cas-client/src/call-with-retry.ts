@@ -1,7 +1,8 @@
+import { fromGrpcError } from '@cairn/api';
 import { CairnError, Code } from '@cairn/errors';
 import type { Connection } from './connection.js';
-import { errorFromGrpc, isTransient } from './grpc-status.js';
 import { type RetryPolicy, waitBeforeRetry } from './retry.js';
+import { isTransient } from './transient.js';
 
 /** Runs a call that is safe to repeat, retrying transient failures with backoff. */
 export async function callWithRetry<T>(
@@ -30,7 +31,7 @@ export function throwUnlessRetryable(
 ): void {
   if (signal?.aborted) throw canceled(signal);
   if (!isTransient(error) || attempt >= policy.maxAttempts) {
-    throw errorFromGrpc(error, { address: connection.address });
+    throw fromGrpcError(error, connection.peer);
   }
 }
 

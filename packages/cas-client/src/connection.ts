@@ -1,3 +1,4 @@
+import type { GrpcPeer } from '@cairn/api';
 import {
   type ChannelOptions,
   Client,
@@ -17,12 +18,15 @@ export type TokenSource = string | (() => Promise<string>);
  */
 export class Connection {
   readonly address: string;
+  /** Names the CAS in errors about reaching it. */
+  readonly peer: GrpcPeer;
   readonly #client: Client;
   readonly #token: TokenSource;
 
   constructor(address: string, token: TokenSource, channelOptions: ChannelOptions = {}) {
     const { target, credentials } = parseTarget(address);
     this.address = address;
+    this.peer = { service: 'the CAS', address };
     this.#token = token;
     this.#client = new Client(target, credentials, { ...defaultChannelOptions, ...channelOptions });
   }

@@ -4,12 +4,11 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
-import { byteStream, ReadRequestSchema, type ReadResponse } from '@cairn/api';
+import { byteStream, fromGrpcError, ReadRequestSchema, type ReadResponse } from '@cairn/api';
 import { CairnError, Code } from '@cairn/errors';
 import { throwUnlessRetryable } from './call-with-retry.js';
 import type { Connection } from './connection.js';
 import { formatDigest, parseDigest } from './digest.js';
-import { errorFromGrpc } from './grpc-status.js';
 import type { ProgressListener } from './progress.js';
 import { downloadResourceName } from './resource-names.js';
 import { describeBlob } from './resources.js';
@@ -134,7 +133,7 @@ async function receive(
       if (attempt > 1)
         options.onRetry?.({
           attempt,
-          error: errorFromGrpc(lastError, { address: connection.address }),
+          error: fromGrpcError(lastError, connection.peer),
           offset: received,
         });
       if (received === blob.size) break;

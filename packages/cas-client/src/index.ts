@@ -3,8 +3,8 @@ export { type CasClient, type CasClientOptions, createCasClient } from './client
 export type { TokenSource } from './connection.js';
 export { digestFile, type FileDigest, formatDigest, parseDigest } from './digest.js';
 export type { DownloadDestination, DownloadOptions, DownloadResult } from './download.js';
-export { errorFromGrpc, isTransient } from './grpc-status.js';
 export type { Progress, ProgressListener } from './progress.js';
 export type { BlobDescription } from './resources.js';
 export { defaultRetryPolicy, type RetryEvent, type RetryPolicy } from './retry.js';
+export { isTransient } from './transient.js';
 export type { StreamSource, UploadOptions, UploadResult, UploadSource } from './upload.js';

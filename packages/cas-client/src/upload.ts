@@ -3,7 +3,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { byteStream, QueryWriteStatusRequestSchema, type WriteRequest, WriteRequestSchema } from '@cairn/api';
+import {
+  byteStream,
+  fromGrpcError,
+  isServiceError,
+  QueryWriteStatusRequestSchema,
+  type WriteRequest,
+  WriteRequestSchema,
+} from '@cairn/api';
 import { CairnError, Code } from '@cairn/errors';
 import { type ClientWritableStream, status as GrpcStatus } from '@grpc/grpc-js';
 import { canceled, throwUnlessRetryable } from './call-with-retry.js';
@@ -11,7 +18,6 @@ import { CHUNK_SIZE } from './channel.js';
 import { rechunk } from './chunks.js';
 import type { Connection } from './connection.js';
 import { digestFile, fileError, parseDigest } from './digest.js';
-import { errorFromGrpc, isServiceError } from './grpc-status.js';
 import type { ProgressListener } from './progress.js';
 import { uploadResourceName } from './resource-names.js';
 import { findMissingBlobs } from './resources.js';
@@ -84,7 +90,7 @@ export async function uploadBlob(
         if (status.complete) return done(blob, options);
         offset = status.committedSize;
         if (!blob.canReopen()) {
-          const cause = errorFromGrpc(lastError, { address: connection.address });
+          const cause = fromGrpcError(lastError, connection.peer);
           throw new CairnError(
             cause.code,
             `${cause.message}; the upload cannot resume because its data was a one-shot stream`,
@@ -93,7 +99,7 @@ export async function uploadBlob(
         }
         options.onRetry?.({
           attempt,
-          error: errorFromGrpc(lastError, { address: connection.address }),
+          error: fromGrpcError(lastError, connection.peer),
           offset,
         });
       }

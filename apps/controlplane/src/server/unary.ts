@@ -1,9 +1,9 @@
+import { grpcStatusOf } from '@cairn/api';
 import { CairnError, Code, codeName } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
 import type { MethodDefinition, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { ApiTokens, Principal } from '../biz/index.js';
 import type { CallContext } from '../service/call-context.js';
-import { grpcStatusOf } from './grpc-status.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 
 export type UnaryHandler<Req, Res> = (ctx: CallContext, request: Req) => Promise<Res>;

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { grpcStatusOf } from '@cairn/api';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
@@ -16,7 +17,6 @@ import { type Authenticator, bearerToken } from '../authenticator.js';
 import { CallRecord } from '../call-log.js';
 import type { InFlight } from '../in-flight.js';
 import type { CasMetrics } from '../metrics.js';
-import { grpcStatusOf } from './grpc-status.js';
 
 /**
  * The gRPC middleware: turns service methods into grpc-js handlers that authenticate from the
