@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { providerFor } from '@cairn/backends';
+import { type AzuriteInfo, type RunningServer, startAzurite } from '@cairn/backends/testing';
 import { createFileSecretStore, type FileSecretStore, loadOrCreateFileStoreKey } from '@cairn/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AZURITE_ACCOUNT, startAzurite } from './testing/azurite.js';
 import {
   blobOf,
   bytesOf,
@@ -18,14 +18,15 @@ import { expectStatus } from './testing/expect-status.js';
 
 const REF = 'orgs/org-1/backends/azure-1';
 const CONTAINER = 'cairn-cas-test';
-let azurite: Awaited<ReturnType<typeof startAzurite>>;
+let azurite: RunningServer<AzuriteInfo>;
 let t: TestCas;
 let secretsDir: string;
 let store: FileSecretStore;
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  const credentials = { ...AZURITE_ACCOUNT, endpoint: azurite.endpoint };
+  const { accountName, accountKey, endpoint } = azurite.info;
+  const credentials = { accountName, accountKey, endpoint };
   // The container exists once a backend was validated; validation is the control plane's job.
   const provider = providerFor('azure-blob');
   const driver = provider.createDriver({
@@ -75,7 +76,7 @@ describe('credentials from the secret store', () => {
     const wrongKey = Buffer.alloc(64, 1).toString('base64');
     await store.rotate(
       REF,
-      { ...AZURITE_ACCOUNT, accountKey: wrongKey, endpoint: azurite.endpoint },
+      { accountName: azurite.info.accountName, accountKey: wrongKey, endpoint: azurite.info.endpoint },
       AbortSignal.timeout(10_000),
     );
     await sleep(400);

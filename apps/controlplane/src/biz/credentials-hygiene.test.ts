@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type RegistryEndpoint, type RunningServer, startRegistry } from '@cairn/backends/testing';
 import { Code } from '@cairn/errors';
 import { createVaultSecretStore } from '@cairn/secrets';
 import { startVaultKv2Double, type VaultKv2Double } from '@cairn/secrets/testing';
@@ -8,12 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoreHarness, createCoreHarness } from '../testing/core-harness.js';
 import { findInDatabase } from '../testing/database-scan.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../testing/databases.js';
-import { startTestRegistry, type TestRegistry } from '../testing/oci-registry.js';
 
-let registry: TestRegistry;
+// Two accounts of one registry, so credentials can be rotated from one to the other.
+const users = [
+  { username: 'alice', password: randomBytes(18).toString('base64url') },
+  { username: 'robot', password: randomBytes(18).toString('base64url') },
+] as const;
+let registry: RunningServer<RegistryEndpoint>;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startRegistry({ kind: 'htpasswd', users: [...users] });
 });
 
 afterAll(async () => {
@@ -37,10 +42,10 @@ describe.each(DATABASE_KINDS)('backend credentials on %s', (kind) => {
   });
 
   it('checks credentials for real, keeps them only in the secret store, and rotates them in place', async () => {
-    const [alice, robot] = registry.users;
+    const [alice, robot] = users;
     const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
     const { principal } = await h.newOrganization();
-    const location = `${registry.host}/cairn/${kind}`;
+    const location = `${registry.info.host}/cairn/${kind}`;
 
     const refused = h.core.backends.create(
       principal,
@@ -125,14 +130,14 @@ describe('backend credentials in Vault (through the Vault KV v2 test double)', (
   });
 
   it('writes credentials to Vault under the backend reference and rotates them as a new version of it', async () => {
-    const [alice, robot] = registry.users;
+    const [alice, robot] = users;
     const { principal } = await h.newOrganization();
     const backend = await h.core.backends.create(
       principal,
       {
         name: 'registry',
         provider: 'oci',
-        location: `${registry.host}/cairn/vault`,
+        location: `${registry.info.host}/cairn/vault`,
         credentials: { ...alice },
       },
       signal,

@@ -3,10 +3,18 @@ import { type RegistryInfo, startRegistries } from './registry.js';
 import type { RunningServer } from './server.js';
 import { type SwiftInfo, startSwift } from './swift.js';
 
-export type { AzuriteInfo } from './azurite.js';
-export type { RegistryInfo } from './registry.js';
+// `@cairn/backends/testing`: the real servers other packages' tests start too.
+export { type AzuriteInfo, startAzurite } from './azurite.js';
+export {
+  type RegistryAuth,
+  type RegistryEndpoint,
+  type RegistryInfo,
+  type RegistryUser,
+  startRegistries,
+  startRegistry,
+} from './registry.js';
 export type { RunningServer } from './server.js';
-export type { SwiftInfo } from './swift.js';
+export { type SwiftInfo, startSwift } from './swift.js';
 
 /** Connection facts of every test server, as handed to tests through Vitest's `inject('testServers')`. */
 export interface TestServers {

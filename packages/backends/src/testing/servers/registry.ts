@@ -22,10 +22,16 @@ export interface RegistryInfo {
   readonly basicAuth: RegistryEndpoint & { readonly username: string; readonly password: string };
 }
 
+export interface RegistryUser {
+  readonly username: string;
+  readonly password: string;
+}
+
 /** How a registry started by `startRegistry` authenticates. */
 export type RegistryAuth =
   | { readonly kind: 'none' }
-  | { readonly kind: 'htpasswd'; readonly username: string; readonly password: string }
+  /** Basic auth; several users let a test rotate credentials from one account to another. */
+  | { readonly kind: 'htpasswd'; readonly users: readonly [RegistryUser, ...RegistryUser[]] }
   | {
       readonly kind: 'token';
       readonly realm: string;
@@ -43,7 +49,7 @@ export async function startRegistries(): Promise<RunningServer<RegistryInfo>> {
   const credentials = { username: 'cairn', password: randomBytes(12).toString('base64url') };
   const started = await Promise.allSettled([
     startRegistry({ kind: 'none' }),
-    startRegistry({ kind: 'htpasswd', ...credentials }),
+    startRegistry({ kind: 'htpasswd', users: [credentials] }),
   ]);
   const [open, basic] = started;
   if (open?.status !== 'fulfilled' || basic?.status !== 'fulfilled') {
@@ -113,9 +119,12 @@ async function writeAuthFiles(dir: string, auth: RegistryAuth): Promise<string> 
     case 'none':
       return '';
     case 'htpasswd': {
-      const { stdout } = await run('htpasswd', ['-Bbn', auth.username, auth.password]);
+      const lines: string[] = [];
+      for (const user of auth.users) {
+        lines.push((await run('htpasswd', ['-Bbn', user.username, user.password])).stdout.trim());
+      }
       const path = join(dir, 'htpasswd');
-      await writeFile(path, `${stdout.trim()}\n`, { mode: 0o600 });
+      await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
       return ['auth:', '  htpasswd:', '    realm: cairn-test', `    path: ${yamlString(path)}`].join('\n');
     }
     case 'token': {
