@@ -83,7 +83,7 @@ export class GrpcTestClient {
       call: stream,
       response,
       send: (message: WriteMessage) =>
-        new Promise<void>((resolve) => {
+        new Promise<void>((resolve, reject) => {
           const request = create(WriteRequestSchema, {
             resourceName: message.resourceName ?? '',
             writeOffset: BigInt(message.writeOffset ?? 0),
@@ -91,7 +91,14 @@ export class GrpcTestClient {
             data: message.data ?? new Uint8Array(),
           });
           if (stream.write(request)) resolve();
-          else stream.once('drain', () => resolve());
+          else {
+            // A call that ended (refused, canceled) never drains: report its status instead.
+            stream.once('drain', () => resolve());
+            response.then(
+              () => resolve(),
+              (error: unknown) => reject(error),
+            );
+          }
         }),
       end: () => stream.end(),
     };
