@@ -63,7 +63,7 @@ export class CasBundleStore {
         if (deadline.aborted) {
           throw new CairnError(
             Code.DeadlineExceeded,
-            `the CAS did not store the bundle on backend "${backend.name}" within ${Math.round(timeoutMs / 1000)} s; check that the CAS is reachable, then try again`,
+            `the CAS did not store the bundle on backend "${backend.name}" within ${duration(timeoutMs)}; check that the CAS is reachable, then try again`,
             { cause: error },
           );
         }
@@ -109,4 +109,8 @@ export class CasBundleStore {
     const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (failedAttempts - 1));
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
+}
+
+function duration(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
 }
