@@ -51,5 +51,9 @@ describe('loadCliConfig', () => {
     await expect(loadCliConfig(root, {})).rejects.toMatchObject({
       message: expect.stringContaining('"dev.issuer" must be a string'),
     });
+    await writeConfig(root, JSON.stringify({ controlplane: { grpc: '127.0.0.1:9000', apiToken: 5 } }));
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      message: expect.stringContaining('"controlplane.apiToken" must be a string'),
+    });
   });
 });

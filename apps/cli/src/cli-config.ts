@@ -5,9 +5,18 @@ import { CairnError, Code } from '@cairn/errors';
 /** `.cairn/cli.json`, written by `npm start` so the CLI works with no flags beside it. */
 export interface CliConfig {
   readonly cas?: { readonly grpc?: string; readonly http?: string };
-  /** Where CAS tokens will come from once the control plane issues them (read by a future token source). */
-  readonly controlplane?: { readonly grpc?: string; readonly apiToken?: string };
+  /** The control plane that issues CAS tokens, written by the control plane of `npm start`. */
+  readonly controlplane?: ControlPlaneSection;
   readonly dev?: DevConfig;
+}
+
+export interface ControlPlaneSection {
+  /** `host:port` of its gRPC endpoint. */
+  readonly grpc?: string;
+  /** The organisation the API token belongs to (shown, not sent). */
+  readonly organization?: string;
+  /** An API token (`cairn_...`); the file is 0600 because of it. */
+  readonly apiToken?: string;
 }
 
 /** What the local development key may sign: the embedded default's organisation and backend. */
@@ -88,8 +97,16 @@ function checkConfig(value: unknown, path: string): CliConfig {
       `${path}: ${what}; fix it or run \`npm start\` again to rewrite it`,
     );
   if (!isRecord(value)) throw invalid('expected a JSON object');
-  const { cas, dev } = value;
+  const { cas, controlplane, dev } = value;
   if (cas !== undefined && !isRecord(cas)) throw invalid('"cas" must be an object');
+  if (controlplane !== undefined) {
+    if (!isRecord(controlplane)) throw invalid('"controlplane" must be an object');
+    for (const key of ['grpc', 'organization', 'apiToken'] as const) {
+      const field = controlplane[key];
+      if (field !== undefined && typeof field !== 'string')
+        throw invalid(`"controlplane.${key}" must be a string`);
+    }
+  }
   if (dev !== undefined) {
     if (!isRecord(dev)) throw invalid('"dev" must be an object');
     for (const key of ['signingKeyFile', 'issuer', 'audience', 'org', 'secret'] as const) {

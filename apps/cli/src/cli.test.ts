@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,12 +29,20 @@ describe('cairn help', () => {
     expect(result.stdout).toContain('artifact upload');
     expect(result.stdout).toContain('artifact download');
     expect(result.stdout).toContain('dev token');
+    expect(result.stdout).toContain('backend list');
+    expect(result.stdout).toContain('token create');
     expect(result.stderr).toBe('');
   });
 
   it.each([
     ['artifact', 'upload'],
     ['artifact', 'download'],
+    ['backend', 'list'],
+    ['backend', 'add'],
+    ['backend', 'set-default'],
+    ['backend', 'set-fallback'],
+    ['backend', 'revalidate'],
+    ['token', 'create'],
     ['dev', 'token'],
   ])('prints help for %s %s', async (group, name) => {
     const result = await run([group, name, '--help']);
@@ -73,6 +81,19 @@ describe('cairn usage errors exit 2 with one line that points at help', () => {
     [['dev', 'token', '--digest', digest], 'binds download tokens only'],
     [['dev', 'token', '--ttl', 'soon'], 'is not a duration'],
     [['dev', 'token', '--ttl', '48h'], 'at most 24h'],
+    [['backend', 'add', '--provider', 'oci', '--location', 'r/x'], 'needs --name'],
+    [
+      ['backend', 'add', '--name', 'a', '--provider', 'oci', '--location', 'r/x', '--default', '--fallback'],
+      'never both',
+    ],
+    [
+      ['backend', 'add', '--name', 'a', '--provider', 'oci', '--location', 'r/x', '--max-bytes', '1e6'],
+      'not a whole number',
+    ],
+    [['backend', 'set-default'], 'needs --name'],
+    [['backend', 'revalidate', '--name'], 'option --name needs a value'],
+    [['token', 'create'], 'needs --name'],
+    [['token', 'create', '--name', 'ci', '--expires', 'forever'], 'is not a duration'],
   ])('%j', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(ExitCode.Usage);
@@ -97,6 +118,35 @@ describe('cairn failures exit 1 with a message that says what to do', () => {
     expect(JSON.parse(result.stdout)).toEqual({
       error: { code: 'NOT_FOUND', message: expect.stringContaining('does not exist') },
     });
+  });
+
+  it('says how to name a control plane when none is configured', async () => {
+    const result = await run(['backend', 'list']);
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toContain('no control plane configured');
+    expect(result.stderr).toContain('CAIRN_CONTROLPLANE_ADDRESS and CAIRN_API_TOKEN');
+  });
+
+  it('refuses a credentials file that is not a JSON object of strings, without quoting it', async () => {
+    await writeFile(join(cwd, 'creds.json'), '["hunter2"]');
+    const result = await run(
+      [
+        'backend',
+        'add',
+        '--name',
+        'a',
+        '--provider',
+        'oci',
+        '--location',
+        'r/x',
+        '--credentials-file',
+        'creds.json',
+      ],
+      { CAIRN_API_TOKEN: `cairn_${'a'.repeat(43)}`, CAIRN_CONTROLPLANE_ADDRESS: '127.0.0.1:1' },
+    );
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toContain('creds.json must hold one JSON object of string fields');
+    expect(result.stderr).not.toContain('hunter2');
   });
 
   it('explains that dev token needs the folder `npm start` runs in', async () => {

@@ -47,6 +47,15 @@ export const casOptions: Record<string, OptionSpec> = {
     type: 'string',
     value: 'TOKEN',
     description:
-      'CAS token to use (default: $CAIRN_CAS_TOKEN, else minted with the dev key in .cairn/cli.json)',
+      'CAS token to use (default: $CAIRN_CAS_TOKEN, else one from the control plane, else one minted with the dev key in .cairn/cli.json)',
+  },
+};
+
+export const controlPlaneOptions: Record<string, OptionSpec> = {
+  'controlplane-address': {
+    type: 'string',
+    value: 'HOST:PORT',
+    description:
+      'gRPC address of the control plane (default: $CAIRN_CONTROLPLANE_ADDRESS, .cairn/cli.json); the API token comes from $CAIRN_API_TOKEN',
   },
 };

@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckRequestSchema } from './gen/grpc/health/v1/health_pb.js';
-import { fromGrpcError, grpcStatusOf, isServiceError, REASON_TRAILER } from './grpc-status.js';
+import { fromGrpcError, grpcStatusOf, isServiceError, REASON_TRAILER, UNREACHABLE } from './grpc-status.js';
 import { healthService } from './services.js';
 
 const peer = { service: 'the CAS', address: '127.0.0.1:9001' };
@@ -75,6 +75,7 @@ describe('fromGrpcError', () => {
       code: Code.Unavailable,
       message:
         'cannot reach the control plane at 127.0.0.1:9000 (connection refused); check that it runs and that the address is right',
+      details: { reason: UNREACHABLE },
     });
   });
 

@@ -18,6 +18,9 @@ export function grpcStatusOf(error: unknown): Partial<StatusObject> & { code: nu
   return { code: failure.code as number, details: failure.message, metadata };
 }
 
+/** The reason of a call that never reached its server (refused, reset, unknown host). */
+export const UNREACHABLE = 'unreachable';
+
 /** Which server a client was talking to, so a transport failure can say what to check. */
 export interface GrpcPeer {
   /** As a sentence names it, e.g. `the CAS` or `the control plane`. */
@@ -40,7 +43,7 @@ export function fromGrpcError(error: unknown, peer: GrpcPeer): CairnError {
     return new CairnError(
       Code.Unavailable,
       `cannot reach ${peer.service} at ${peer.address} (${transportReason(error.details)}); check that it runs and that the address is right`,
-      { cause: error },
+      { cause: error, details: { reason: UNREACHABLE } },
     );
   }
   const code = codeOf(error.code);

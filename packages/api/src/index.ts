@@ -14,6 +14,7 @@ export {
   grpcStatusOf,
   isServiceError,
   REASON_TRAILER,
+  UNREACHABLE,
 } from './grpc-status.js';
 export {
   apiTokenService,

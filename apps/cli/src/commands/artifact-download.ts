@@ -3,7 +3,14 @@ import { basename, join, resolve } from 'node:path';
 import { type CasClient, parseDigest } from '@cairn/cas-client';
 import { CairnError, Code } from '@cairn/errors';
 import { connectCas } from '../cas-connection.js';
-import { type Command, type CommandContext, casOptions, helpOption, jsonOption } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  casOptions,
+  controlPlaneOptions,
+  helpOption,
+  jsonOption,
+} from '../command.js';
 import { optionalString, requiredString } from '../option-values.js';
 import { printNote, printResult } from '../output.js';
 import { progressReporter } from '../progress-bar.js';
@@ -34,6 +41,7 @@ export const artifactDownload: Command = {
       description: 'file or folder to save to, or - for stdout (default: the recorded file name here)',
     },
     ...casOptions,
+    ...controlPlaneOptions,
     ...jsonOption,
     ...helpOption,
   },
@@ -75,7 +83,7 @@ export const artifactDownload: Command = {
       progress.finish();
       throw cas.explain(error);
     } finally {
-      cas.client.close();
+      cas.close();
     }
   },
 };

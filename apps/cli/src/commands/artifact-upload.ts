@@ -1,6 +1,8 @@
 import { basename, resolve } from 'node:path';
+import { CairnError } from '@cairn/errors';
 import { connectCas } from '../cas-connection.js';
-import { type Command, casOptions, helpOption, jsonOption } from '../command.js';
+import { type Command, casOptions, controlPlaneOptions, helpOption, jsonOption } from '../command.js';
+import { ControlPlaneError } from '../controlplane/controlplane-connection.js';
 import { optionalString, requiredString } from '../option-values.js';
 import { printNote, printResult } from '../output.js';
 import { progressReporter } from '../progress-bar.js';
@@ -11,7 +13,8 @@ export const artifactUpload: Command = {
   synopsis: 'artifact upload -f FILE [--name NAME] [--media-type TYPE] [options]',
   description:
     'Hashes FILE, skips the upload when the CAS already holds it, otherwise streams it (resuming after a\n' +
-    'dropped connection) and prints its digest, sha256:<hex>, on stdout.',
+    'dropped connection) and prints its digest, sha256:<hex>, on stdout. With a control plane configured,\n' +
+    'it issues the token, names the CAS and backend, and records the blob so downloads find it later.',
   options: {
     file: { type: 'string', short: 'f', value: 'FILE', description: 'the file to upload' },
     name: {
@@ -25,6 +28,7 @@ export const artifactUpload: Command = {
       description: 'media type recorded with the blob, e.g. application/json',
     },
     ...casOptions,
+    ...controlPlaneOptions,
     ...jsonOption,
     ...helpOption,
   },
@@ -51,12 +55,29 @@ export const artifactUpload: Command = {
         },
       });
       progress.finish();
-      printResult(context, result.digest, { ...result, fileName });
+      const recorded = await cas.recordUpload(result.digest).catch((error: unknown) => {
+        throw notRecorded(error, result.digest);
+      });
+      printResult(context, result.digest, {
+        ...result,
+        fileName,
+        ...(recorded === undefined ? {} : { backend: recorded.backendName }),
+      });
     } catch (error) {
       progress.finish();
       throw cas.explain(error);
     } finally {
-      cas.client.close();
+      cas.close();
     }
   },
 };
+
+/** The bytes are stored but a later download may not find their backend: say so, and how to fix it. */
+function notRecorded(error: unknown, digest: string): unknown {
+  if (!(error instanceof CairnError)) return error;
+  return new ControlPlaneError(
+    error.code,
+    `${digest} was uploaded but the control plane did not record it (${error.message}); run the upload again to record it`,
+    { cause: error, details: { ...error.details } },
+  );
+}

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
 import { capturedIo } from '../testing/captured-io.js';
 import { type DevHome, writeDevHome } from '../testing/dev-home.js';
-import { parseDuration } from './dev-token.js';
 
 let dir: string;
 let devHome: DevHome;
@@ -45,16 +44,5 @@ describe('cairn dev token', () => {
     const io = capturedIo({ cwd: dir });
     expect(await runCli(['dev', 'token'], io)).toBe(0);
     expect(io.stdoutText()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-  });
-});
-
-describe('parseDuration', () => {
-  it.each([
-    ['90', 90],
-    ['90s', 90],
-    ['5m', 300],
-    ['1h', 3600],
-  ])('%s → %i s', (text, seconds) => {
-    expect(parseDuration(text)).toBe(seconds);
   });
 });

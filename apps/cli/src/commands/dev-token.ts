@@ -2,6 +2,7 @@ import { parseDigest } from '@cairn/cas-client';
 import { CairnError, Code } from '@cairn/errors';
 import { loadCliConfig } from '../cli-config.js';
 import { type Command, helpOption, jsonOption } from '../command.js';
+import { parseDuration } from '../durations.js';
 import { optionalString } from '../option-values.js';
 import { printResult } from '../output.js';
 import { devKeySource } from '../tokens/resolve-token-source.js';
@@ -17,7 +18,8 @@ export const devToken: Command = {
   description:
     'Signs a CAS token with the development key that `npm start` keeps under .cairn/, for the embedded\n' +
     "default's organisation and backend, and prints it. For local use only: pass it to another tool or\n" +
-    'with --cas-token. The CLI mints such tokens by itself when no other token is given.',
+    'with --cas-token. The CLI mints such tokens by itself when neither a token nor a control plane is\n' +
+    'configured.',
   options: {
     role: { type: 'string', value: 'ROLE', description: 'upload or download (default: upload)' },
     digest: { type: 'string', value: 'sha256:<hex>', description: 'bind a download token to this one blob' },
@@ -41,7 +43,8 @@ export const devToken: Command = {
       }
     }
     const ttl = optionalString(context.options, 'ttl');
-    const lifetimeSeconds = ttl === undefined ? undefined : parseDuration(ttl);
+    const lifetimeSeconds =
+      ttl === undefined ? undefined : parseDuration(ttl, '--ttl', command, LONGEST_TTL_SECONDS);
     const source = devKeySource(await loadCliConfig(context.io.cwd, context.io.env));
     if (source === undefined) {
       throw new CairnError(
@@ -65,19 +68,6 @@ export const devToken: Command = {
     });
   },
 };
-
-/** `90`, `90s`, `5m`, `1h` → seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)(s|m|h)?$/.exec(text.trim());
-  const amount = match === null ? Number.NaN : Number(match[1]);
-  const seconds = amount * ({ s: 1, m: 60, h: 3600 }[match?.[2] as 's' | 'm' | 'h'] ?? 1);
-  if (!Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new UsageError(`--ttl "${text}" is not a duration; write e.g. 90s, 5m or 1h`, command);
-  }
-  if (seconds > LONGEST_TTL_SECONDS)
-    throw new UsageError(`--ttl "${text}" is too long; at most 24h`, command);
-  return seconds;
-}
 
 function expiryOf(token: string): string | undefined {
   const payload = token.split('.')[1];

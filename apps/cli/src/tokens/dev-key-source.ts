@@ -10,7 +10,7 @@ import {
 } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { DevConfig, LoadedCliConfig } from '../cli-config.js';
-import type { CasTokenSource, TokenRequest } from './token-source.js';
+import { type CasTokenSource, LOCAL_ADVICE, type TokenRequest } from './token-source.js';
 
 export interface DevMintRequest extends TokenRequest {
   /** Seconds the token lives; the token library's default (5 minutes) when absent. */
@@ -24,6 +24,7 @@ export interface DevMintRequest extends TokenRequest {
  */
 export class DevKeyTokenSource implements CasTokenSource {
   readonly origin: string;
+  readonly advice = LOCAL_ADVICE;
   readonly #dev: DevConfig;
   readonly #keyFile: string;
   #key: Promise<SigningKey> | undefined;

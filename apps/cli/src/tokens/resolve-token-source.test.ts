@@ -6,6 +6,7 @@ import { Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCliConfig } from '../cli-config.js';
 import { type DevHome, writeDevHome } from '../testing/dev-home.js';
+import { ControlPlaneTokenSource } from './controlplane-source.js';
 import { DevKeyTokenSource } from './dev-key-source.js';
 import { resolveTokenSource } from './resolve-token-source.js';
 
@@ -32,6 +33,20 @@ describe('resolveTokenSource', () => {
     expect(resolveTokenSource({ flag: '', env: { CAIRN_CAS_TOKEN: '' }, config })).toBeInstanceOf(
       DevKeyTokenSource,
     );
+  });
+
+  it('asks the control plane before minting with the dev key, and names it as the origin', async () => {
+    const config = await loadCliConfig(dir, {});
+    const env = { CAIRN_API_TOKEN: `cairn_${'a'.repeat(43)}`, CAIRN_CONTROLPLANE_ADDRESS: '127.0.0.1:9100' };
+    const source = resolveTokenSource({ flag: undefined, env, config });
+    try {
+      expect(source).toBeInstanceOf(ControlPlaneTokenSource);
+      expect(source.origin).toBe('the control plane at 127.0.0.1:9100');
+    } finally {
+      source.close?.();
+    }
+    const flagged = resolveTokenSource({ flag: 'flag', env, config });
+    expect(flagged.origin).toBe('--cas-token');
   });
 
   it('says where a token could come from when there is none', () => {

@@ -35,7 +35,7 @@ export interface ControlPlaneClientOptions {
 }
 
 /** What a new CAS backend is made of; credentials go to the control plane's secret store only. */
-export interface CreateBackendInput {
+export interface BackendSpec {
   readonly name: string;
   readonly provider: string;
   readonly location: string;
@@ -47,14 +47,14 @@ export interface CreateBackendInput {
   readonly maxBytes?: number;
 }
 
-export interface UpdateBackendInput {
+export interface BackendUpdate {
   readonly description?: string;
   readonly isDefault?: boolean;
   readonly isFallback?: boolean;
   readonly maxBytes?: number;
 }
 
-export interface CreateApiTokenInput {
+export interface ApiTokenSpec {
   readonly name: string;
   readonly kind: 'user' | 'robot';
   readonly expiresAt?: Date;
@@ -78,11 +78,11 @@ export interface ControlPlaneClient {
   ): Promise<CASMappingServiceRecordResponse>;
   getBackend(name: string, signal?: AbortSignal): Promise<CASBackend>;
   listBackends(signal?: AbortSignal): Promise<CASBackend[]>;
-  createBackend(backend: CreateBackendInput, signal?: AbortSignal): Promise<CASBackend>;
-  updateBackend(name: string, changes: UpdateBackendInput, signal?: AbortSignal): Promise<CASBackend>;
+  createBackend(backend: BackendSpec, signal?: AbortSignal): Promise<CASBackend>;
+  updateBackend(name: string, changes: BackendUpdate, signal?: AbortSignal): Promise<CASBackend>;
   revalidateBackend(name: string, signal?: AbortSignal): Promise<CASBackend>;
   /** A new API token of the caller's organisation; its secret is in the answer, and only there. */
-  createApiToken(token: CreateApiTokenInput, signal?: AbortSignal): Promise<APITokenServiceCreateResponse>;
+  createApiToken(token: ApiTokenSpec, signal?: AbortSignal): Promise<APITokenServiceCreateResponse>;
   close(): void;
 }
 

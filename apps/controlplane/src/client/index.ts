@@ -2,10 +2,10 @@
 // that must not load the server (database drivers, providers, secret stores). Imports nothing outside
 // this folder but @cairn/api, @cairn/errors, @bufbuild/protobuf and @grpc/grpc-js (checked by a test).
 export {
+  type ApiTokenSpec,
+  type BackendSpec,
+  type BackendUpdate,
   type ControlPlaneClient,
   type ControlPlaneClientOptions,
-  type CreateApiTokenInput,
-  type CreateBackendInput,
   createControlPlaneClient,
-  type UpdateBackendInput,
 } from './controlplane-client.js';
