@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isProviderKind, type ProviderKind } from '@cairn/backends';
-import { startTestServers } from '../../packages/backends/src/testing/servers/index.js';
+import { startTestServers } from '@cairn/backends/testing';
 import { type BackendCasLauncher, prepareBackendCas } from './backends/cas-process.js';
 import { type BackendFigures, type BenchSizes, measureBackend } from './backends/measure.js';
 import { printBackendTables } from './backends/tables.js';

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProviderKind } from '@cairn/backends';
+import type { TestServers } from '@cairn/backends/testing';
 import type { SecretValue } from '@cairn/secrets';
-// The harness and Swift inspection are test code of @cairn/backends, not part of its public exports.
-import { SwiftInspection } from '../../../packages/backends/src/aws-s3/swift-inspection.js';
-import type { TestServers } from '../../../packages/backends/src/testing/servers/index.js';
 import { openDirectStore } from './direct.js';
+import { createBucket } from './s3-bucket.js';
 
 /** One backend as the control plane would register it: what a CAS token names, and its credentials. */
 export interface BackendTarget {
@@ -36,7 +35,9 @@ export async function prepareTargets(
 ): Promise<BackendTarget[]> {
   const suffix = randomBytes(4).toString('hex');
   const targets: BackendTarget[] = [];
-  for (const kind of kinds) targets.push(await describeTarget(kind, servers, filesystemRoot, suffix));
+  for (const kind of kinds) {
+    targets.push(await describeTarget(kind, servers, filesystemRoot, suffix, signal));
+  }
   for (const target of targets) {
     const store = openDirectStore(target);
     try {
@@ -53,6 +54,7 @@ async function describeTarget(
   servers: TestServers,
   filesystemRoot: string,
   suffix: string,
+  signal: AbortSignal,
 ): Promise<BackendTarget> {
   const id = `bench-${kind}`;
   const secretRef = `orgs/bench/backends/${id}`;
@@ -82,12 +84,12 @@ async function describeTarget(
     }
     case 'aws-s3': {
       const { endpoint, region, accessKeyId, secretAccessKey } = servers.s3;
-      const inspection = await SwiftInspection.withNewBucket(servers.s3, 'evidence/');
-      inspection.client.destroy();
+      const bucket = `cairn-bench-${suffix}`;
+      await createBucket(servers.s3, bucket, signal);
       return {
         kind,
         id,
-        location: `${inspection.bucket}/evidence`,
+        location: `${bucket}/evidence`,
         secretRef,
         credentials: { endpoint, region, accessKeyId, secretAccessKey },
         server: `OpenStack Swift s3api (${endpoint})`,
