@@ -160,6 +160,16 @@ describe.concurrent('cairn refusals around the control plane', () => {
     expectOneLineError(expect, list.stderr, 'did not accept the API token from CAIRN_API_TOKEN');
   });
 
+  it('tells an organisation without a CAS backend how to add one with the CLI', async ({ expect }) => {
+    const { core } = stack.controlPlane;
+    const org = await core.organizations.create(`lonely-${randomBytes(4).toString('hex')}`);
+    const { secret } = await core.apiTokens.create(org.id, { name: 'test', kind: 'user' });
+    const run = await cairn(['artifact', 'upload', '-f', 'sbom.json'], { CAIRN_API_TOKEN: secret });
+    expect(run.code).toBe(1);
+    expectOneLineError(expect, run.stderr, 'is inline');
+    expect(run.stderr).toContain('with the CLI: `cairn backend add --name NAME');
+  });
+
   it('says where the address came from when the control plane cannot be reached', async ({ expect }) => {
     const run = await cairn(['backend', 'list'], {
       CAIRN_CONTROLPLANE_ADDRESS: '127.0.0.1:1',

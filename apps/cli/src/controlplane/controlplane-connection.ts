@@ -73,8 +73,16 @@ export function explainControlPlaneError(error: unknown, settings: ControlPlaneS
       options,
     );
   }
-  return new ControlPlaneError(error.code, error.message, options);
+  const hint = CLI_HINTS[error.details.reason ?? ''];
+  return new ControlPlaneError(error.code, hint ? `${error.message} (${hint})` : error.message, options);
 }
+
+/** The control plane's advice names its API; these say the same with the CLI. */
+const CLI_HINTS: Readonly<Record<string, string>> = {
+  inline_backend:
+    'with the CLI: `cairn backend add --name NAME --provider PROVIDER --location LOCATION --default`',
+  no_valid_backend: 'see `cairn backend list`; recheck one with `cairn backend revalidate --name NAME`',
+};
 
 /** Connects, runs `work` with the client, and closes: the shape of every command that manages the control plane. */
 export async function withControlPlane<T>(
