@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { parseDigest } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
 import {
@@ -12,6 +11,12 @@ import {
 } from '../data/index.js';
 import { isUuid } from './api-tokens.js';
 import { checkBundle } from './attestation-bundle.js';
+import {
+  AttestationReader,
+  type AttestationRef,
+  backendById,
+  type ResolvedAttestation,
+} from './attestation-reader.js';
 import type { BlobMapping } from './blob-mapping.js';
 import type { BundleCache } from './bundle-cache.js';
 import type { BundleCopier } from './bundle-copier.js';
@@ -45,16 +50,6 @@ export interface StoredAttestation {
   readonly backend: CasBackend;
 }
 
-export type BundleSource = 'cache' | 'database' | 'cas';
-
-export interface ResolvedAttestation extends StoredAttestation {
-  readonly bundle: Uint8Array;
-  readonly source: BundleSource;
-  readonly materials: readonly (RunMaterial & { readonly backendName: string })[];
-}
-
-export type AttestationRef = { readonly digest: string } | { readonly runId: string };
-
 export interface AttestationDeps {
   readonly store: DataStore;
   readonly credentials: CasCredentials;
@@ -79,9 +74,11 @@ export class Attestations {
   readonly copier: BundleCopier;
   readonly options: AttestationOptions;
   readonly #deps: AttestationDeps;
+  readonly #reader: AttestationReader;
 
   constructor(deps: AttestationDeps) {
     this.#deps = deps;
+    this.#reader = new AttestationReader(deps.store, deps.bundles, deps.cache);
     this.cache = deps.cache;
     this.copier = deps.copier;
     this.options = deps.options;
@@ -251,71 +248,8 @@ export class Attestations {
   }
 
   /** A bundle by digest or by run: from the cache, else the database, else the CAS (through the digest map). */
-  async get(principal: Principal, ref: AttestationRef, signal: AbortSignal): Promise<ResolvedAttestation> {
-    const orgId = principal.orgId;
-    const { store, cache } = this.#deps;
-    const attestation = await this.#find(orgId, ref);
-    const backend = await this.#backendById(orgId, attestation.backendId);
-    const materials = await this.#materials(orgId, attestation.runId);
-    const cached = cache.get(orgId, attestation.digest);
-    if (cached) return { attestation, backend, materials, bundle: cached, source: 'cache' };
-
-    let bundle: Uint8Array | undefined;
-    let source: BundleSource = 'database';
-    if (attestation.storedInDatabase) bundle = await store.attestations.loadBundle(orgId, attestation.id);
-    if (!bundle) {
-      bundle = await this.#fromCas(attestation, signal);
-      source = 'cas';
-    }
-    cache.set(orgId, attestation.digest, bundle);
-    return { attestation, backend, materials, bundle, source };
-  }
-
-  async #fromCas(attestation: AttestationRecord, signal: AbortSignal): Promise<Uint8Array> {
-    const { store, bundles } = this.#deps;
-    const backend = await store.blobLocations.findBackend(attestation.orgId, attestation.digest);
-    if (!backend || backend.provider === 'inline') {
-      throw new CairnError(
-        Code.DataLoss,
-        `attestation ${attestation.digest} has no stored copy the control plane can reach; report this to its operator`,
-      );
-    }
-    return bundles.download(backend, { digest: attestation.digest, size: attestation.size }, signal);
-  }
-
-  async #find(orgId: string, ref: AttestationRef): Promise<AttestationRecord> {
-    const attestations = this.#deps.store.attestations;
-    if ('digest' in ref) {
-      parseDigest(ref.digest);
-      const found = await attestations.findByDigest(orgId, ref.digest);
-      if (!found) {
-        throw new CairnError(Code.NotFound, `this organisation has no attestation with digest ${ref.digest}`);
-      }
-      return found;
-    }
-    const found = isUuid(ref.runId) ? await attestations.findByRun(orgId, ref.runId) : undefined;
-    if (!found) {
-      throw new CairnError(
-        Code.NotFound,
-        `this organisation has no attestation for run ${JSON.stringify(ref.runId.slice(0, 40))}`,
-      );
-    }
-    return found;
-  }
-
-  async #materials(orgId: string, runId: string): Promise<ResolvedAttestation['materials']> {
-    const materials = await this.#deps.store.runMaterials.list(orgId, runId);
-    const names = new Map<string, string>();
-    const result = [];
-    for (const material of materials) {
-      let name = names.get(material.backendId);
-      if (name === undefined) {
-        name = (await this.#backendById(orgId, material.backendId)).name;
-        names.set(material.backendId, name);
-      }
-      result.push({ ...material, backendName: name });
-    }
-    return result;
+  get(principal: Principal, ref: AttestationRef, signal: AbortSignal): Promise<ResolvedAttestation> {
+    return this.#reader.get(principal.orgId, ref, signal);
   }
 
   /** A repeated Store of a finished run: the same bundle gets the stored attestation, anything else is refused. */
@@ -357,13 +291,7 @@ export class Attestations {
   }
 
   #backendOf(run: WorkflowRun): Promise<CasBackend> {
-    return this.#backendById(run.orgId, run.backendId);
-  }
-
-  async #backendById(orgId: string, backendId: string): Promise<CasBackend> {
-    const backend = await this.#deps.store.backends.find(orgId, backendId, { includeDeleted: true });
-    if (!backend) throw new CairnError(Code.Internal, `backend ${backendId} is missing from the database`);
-    return backend;
+    return backendById(this.#deps.store, run.orgId, run.backendId);
   }
 }
 

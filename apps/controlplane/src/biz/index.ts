@@ -1,12 +1,15 @@
 export { API_TOKEN_PREFIX, ApiTokens, hashApiToken, isUuid, type NewApiTokenRequest } from './api-tokens.js';
 export { type CheckedBundle, checkBundle, sha256Digest } from './attestation-bundle.js';
 export {
-  type AttestationOptions,
+  AttestationReader,
   type AttestationRef,
-  Attestations,
   type BundleSource,
-  DEFAULT_ATTESTATION_OPTIONS,
   type ResolvedAttestation,
+} from './attestation-reader.js';
+export {
+  type AttestationOptions,
+  Attestations,
+  DEFAULT_ATTESTATION_OPTIONS,
   type RunWithBackend,
   type StoredAttestation,
 } from './attestations.js';
