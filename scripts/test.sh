@@ -23,6 +23,9 @@ if ! git diff --quiet --exit-code -- packages/api/src/gen || [ -n "$(git status 
   exit 1
 fi
 
+step 'deploy configs'
+node --import tsx deploy/scripts/check-configs.ts
+
 step 'postgresql'
 bash scripts/ensure-postgres.sh
 

@@ -50,6 +50,17 @@ describe('aws-s3 provider: credentials', () => {
     ).toEqual({ ...valid, endpoint: 'https://s3.example.test', forcePathStyle: false });
   });
 
+  it('reads the path-style flag as text, the only form the secret store and the control plane carry', () => {
+    expect(awsS3Provider.parseCredentials({ ...valid, forcePathStyle: 'true' })).toEqual({
+      ...valid,
+      forcePathStyle: true,
+    });
+    expect(awsS3Provider.parseCredentials({ ...valid, forcePathStyle: 'false' })).toEqual({
+      ...valid,
+      forcePathStyle: false,
+    });
+  });
+
   it.each([
     ['a string', 'not an object', /must be an object/],
     ['no region', { ...valid, region: undefined }, /"region"/],

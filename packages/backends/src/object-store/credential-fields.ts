@@ -64,5 +64,8 @@ export function optionalBoolean(
 ): boolean | undefined {
   const value = record[field];
   if (value === undefined || typeof value === 'boolean') return value;
+  // Credentials pass through the secret store and the control plane's map<string, string>, so a flag
+  // arrives as text.
+  if (value === 'true' || value === 'false') return value === 'true';
   throw new CairnError(Code.InvalidArgument, `${what}: "${field}" must be true or false`);
 }

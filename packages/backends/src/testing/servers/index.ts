@@ -33,7 +33,9 @@ export async function startTestServers(): Promise<RunningServer<TestServers>> {
   const [oci, s3, azure] = started;
   if (oci?.status !== 'fulfilled' || s3?.status !== 'fulfilled' || azure?.status !== 'fulfilled') {
     await stopAll();
-    const reasons = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+    const reasons = started.flatMap((result) =>
+      result.status === 'rejected' ? [String(result.reason)] : [],
+    );
     throw new Error(`test servers failed to start:\n${reasons.join('\n')}`);
   }
   return { info: { oci: oci.value.info, s3: s3.value.info, azure: azure.value.info }, stop: stopAll };

@@ -228,8 +228,8 @@ export type CASBackendServiceCreateRequest = Message<"cairn.controlplane.v1.CASB
   description: string;
 
   /**
-   * Provider-specific fields (e.g. access_key_id/secret_access_key, username/password); stored in the
-   * secret store, never in the database, never logged.
+   * Provider-specific fields (e.g. accessKeyId/secretAccessKey/region, username/password; flags as
+   * "true"/"false"); stored in the secret store, never in the database, never logged.
    *
    * @generated from field: map<string, string> credentials = 5;
    */
