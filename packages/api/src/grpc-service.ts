@@ -22,7 +22,11 @@ export function grpcServiceOf<T extends GenServiceMethods>(service: GenService<T
 
 function methodDefinition(serviceName: string, method: DescMethod): MethodDefinition<unknown, unknown> {
   const codec = (schema: DescMessage) => ({
-    serialize: (message: unknown) => Buffer.from(toBinary(schema, message as MessageShape<DescMessage>)),
+    serialize: (message: unknown) => {
+      const bytes = toBinary(schema, message as MessageShape<DescMessage>);
+      // A view, not a copy: toBinary's result is ours alone, and ByteStream messages are ~1 MiB each.
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
     deserialize: (bytes: Buffer) => fromBinary(schema, bytes),
   });
   const request = codec(method.input);
