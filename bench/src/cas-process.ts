@@ -15,13 +15,18 @@ export interface BenchCas {
   readonly process: ServerProcess;
   readonly grpcAddress: string;
   readonly httpUrl: string;
+  /** The filesystem backend's directory. */
+  readonly blobs: string;
   token(role: CasRole, digest?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** Starts the artifact CAS as its own process (its RSS is then its own) on a filesystem backend in a temp dir. */
-export async function startBenchCas(): Promise<BenchCas> {
-  const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-cas-'));
+/**
+ * Starts the artifact CAS as its own process (its RSS is then its own) on a filesystem backend in a temp
+ * dir under `parent` (the OS temp dir unless given).
+ */
+export async function startBenchCas(parent = tmpdir()): Promise<BenchCas> {
+  const dir = await mkdtemp(join(parent, 'cairn-bench-cas-'));
   const blobs = join(dir, 'blobs');
   await mkdir(blobs);
   const key: SigningKey = await generateSigningKey();
@@ -52,6 +57,7 @@ export async function startBenchCas(): Promise<BenchCas> {
     process: server,
     grpcAddress: `127.0.0.1:${grpcPort}`,
     httpUrl,
+    blobs,
     token: (role, digest) =>
       mintCasToken(
         key,
