@@ -17,7 +17,7 @@ const CONCURRENT_CLIENTS = 64;
 // The CAS's blobs go to tmpfs where there is one, so the figures measure the CAS rather than this VM's disk
 // (whose write + fsync of 1 GiB runs at ~0.3 GiB/s); the direct BlobStore rows show the storage's own speed.
 const BLOB_PARENT = process.env.CAIRN_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
-const SMALL_UPLOADS = 2048;
+const SMALL_UPLOADS = 1024;
 
 const progress = (what: string) => process.stderr.write(`  measuring ${what}\n`);
 
@@ -173,14 +173,14 @@ async function main(): Promise<void> {
   const grpcTuned = await grpcCeiling([], true);
   progress('bare connect-node, tuned windows');
   const connect = await grpcCeiling([], true, 'bench/src/bare/connect-server.ts');
-  progress('artifact CAS');
   const cas = await startBenchCas(BLOB_PARENT);
   let figures: Awaited<ReturnType<typeof casFigures>>;
   let direct: Awaited<ReturnType<typeof directFigures>>;
   try {
-    figures = await casFigures(cas);
     progress('direct BlobStore on the same directory');
     direct = await directFigures(cas);
+    progress('artifact CAS');
+    figures = await casFigures(cas);
   } finally {
     await cas.stop();
   }
