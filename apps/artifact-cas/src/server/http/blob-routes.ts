@@ -6,9 +6,13 @@ import type { PutBlob } from '../../biz/put-blob.js';
 import type { ReadBlob } from '../../biz/read-blob.js';
 import { blobMetaFrom } from '../../service/blob-meta.js';
 import type { CallContext } from '../../service/call-context.js';
+import { readAhead } from '../../service/read-ahead.js';
 import { rechunk } from '../../service/rechunk.js';
 import { resolveRange } from './byte-range.js';
 import { sendJson } from './http-errors.js';
+
+/** How much of a PUT body may arrive ahead of the backend: a few of its ~1 MiB writes. */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 export const BLOB_PATH = /^\/v1\/blobs\/([^/]*)$/;
 
@@ -35,8 +39,9 @@ export class BlobRoutes {
     const open = () => {
       // With `Expect: 100-continue` the client waits for this before it sends the body.
       if (/100-continue/i.test(request.headers.expect ?? '')) response.writeContinue();
-      // Socket reads are ~64 KiB; the backend gets ~1 MiB writes, as from a gRPC Write.
-      return rechunk(counted(request, ctx), this.chunkBytes);
+      // Socket reads are ~64 KiB; the backend gets ~1 MiB writes, as from a gRPC Write, while the next
+      // ones keep arriving (a request alone buffers only 16 KiB, so each write would stall the socket).
+      return rechunk(readAhead(counted(request, ctx), READ_AHEAD_BYTES), this.chunkBytes);
     };
     const { existed } = await this.puts.put(claims, { hex, size }, meta, open, ctx.signal);
     ctx.note({ digest: formatDigest(hex), existed });
