@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,7 +8,8 @@ import {
   publicJwks,
   type SigningKey,
 } from '@cairn/cas-token';
-import { type ServerProcess, startNodeServer } from './process.js';
+import { launchCas } from './cas-launch.js';
+import type { ServerProcess } from './process.js';
 
 export interface BenchCas {
   readonly process: ServerProcess;
@@ -32,30 +32,13 @@ export async function startBenchCas(parent = tmpdir()): Promise<BenchCas> {
   const key: SigningKey = await generateSigningKey();
   const keyFile = join(dir, 'jwks.json');
   await writeFile(keyFile, JSON.stringify(publicJwks(key)));
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const configFile = join(dir, 'cas.json');
-  await writeFile(
-    configFile,
-    JSON.stringify({
-      grpc: { port: grpcPort },
-      http: { port: httpPort },
-      tokens: { keyFile },
-      backends: { filesystemRoots: [blobs] },
-      log: { level: 'warn' },
-    }),
-  );
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const server = await startNodeServer(
-    'apps/artifact-cas/src/main.ts',
-    ['--config', configFile],
-    async () => {
-      const response = await fetch(`${httpUrl}/readyz`);
-      return response.ok;
-    },
-  );
+  const { server, grpcAddress, httpUrl } = await launchCas(dir, {
+    tokens: { keyFile },
+    backends: { filesystemRoots: [blobs] },
+  });
   return {
     process: server,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
+    grpcAddress,
     httpUrl,
     blobs,
     token: (role, digest) =>
@@ -77,16 +60,4 @@ export async function startBenchCas(parent = tmpdir()): Promise<BenchCas> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

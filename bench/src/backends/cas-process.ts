@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type CasRole, generateSigningKey, mintCasToken, publicJwks } from '@cairn/cas-token';
 import { createFileSecretStore, FILE_STORE_KEY_BYTES } from '@cairn/secrets';
-import { type ServerProcess, startNodeServer } from '../process.js';
+import { launchCas } from '../cas-launch.js';
+import type { ServerProcess } from '../process.js';
 import type { BackendTarget } from './targets.js';
 
 /** A running CAS process that serves every bench backend, reading their credentials from its secret store. */
@@ -61,50 +61,16 @@ export async function prepareBackendCas(
 
   return {
     async start() {
-      const [grpcPort, httpPort] = [await freePort(), await freePort()];
-      const configFile = join(dir, 'cas.json');
-      await writeFile(
-        configFile,
-        JSON.stringify({
-          grpc: { port: grpcPort },
-          http: { port: httpPort },
+      const { server, grpcAddress, httpUrl } = await launchCas(
+        dir,
+        {
           tokens: { keyFile },
           secrets: { kind: 'file', directory: secretsDir, keyFile: secretsKeyFile },
           backends: { filesystemRoots },
-          log: { level: 'warn' },
-        }),
-      );
-      const httpUrl = `http://127.0.0.1:${httpPort}`;
-      const server = await startNodeServer(
-        'apps/artifact-cas/src/main.ts',
-        ['--config', configFile],
-        async () => {
-          const response = await fetch(`${httpUrl}/readyz`, { signal });
-          await response.body?.cancel();
-          return response.ok;
         },
+        signal,
       );
-      return {
-        process: server,
-        grpcAddress: `127.0.0.1:${grpcPort}`,
-        httpUrl,
-        token,
-        stop: () => server.stop(),
-      };
+      return { process: server, grpcAddress, httpUrl, token, stop: () => server.stop() };
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port was assigned'));
-      });
-    });
-  });
 }
