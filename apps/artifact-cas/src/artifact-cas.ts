@@ -73,6 +73,12 @@ export async function startArtifactCas(
     providerFor: options.providerFor ?? providerFor,
     ttlMs: config.backends.credentialsTtlMs,
     onCloseError: (error) => logger.warn('closing a backend driver failed', { error }),
+    onStagingSwept: (location, outcome) => {
+      if ('error' in outcome)
+        logger.warn('sweeping abandoned uploads failed', { location, error: outcome.error });
+      else if (outcome.removed > 0)
+        logger.info('removed abandoned uploads', { location, removed: outcome.removed });
+    },
   });
   const access = new BackendAccess(resolver, config.backends.filesystemRoots);
   const sessions = new UploadSessions({

@@ -1,5 +1,5 @@
-import type { BlobStore, Provider, ProviderKind } from '@cairn/backends';
-import { createBlobStore } from '@cairn/backends';
+import type { BlobStore, Driver, Provider, ProviderKind } from '@cairn/backends';
+import { createBlobStore, DEFAULT_STAGING_MAX_AGE_MS, FilesystemDriver } from '@cairn/backends';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { SecretStore } from '@cairn/secrets';
@@ -15,6 +15,8 @@ export interface BackendResolverOptions {
   /** Limit of one secret-store read plus driver construction. */
   readonly resolveTimeoutMs?: number;
   readonly onCloseError?: (error: unknown) => void;
+  /** Told what the once-per-directory sweep of abandoned filesystem uploads removed, or why it failed. */
+  readonly onStagingSwept?: (location: string, outcome: { removed: number } | { error: unknown }) => void;
 }
 
 /** Turns the backend a token names into a verifying BlobStore (see DESIGN.md, "CAS tokens"). */
@@ -32,6 +34,20 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
     ...(options.onCloseError ? { onCloseError: options.onCloseError } : {}),
   });
   const timeoutMs = options.resolveTimeoutMs ?? 10_000;
+  const swept = new Set<string>();
+
+  /**
+   * Staging files of uploads a crashed process left behind are removed once per directory and process,
+   * in the background. A day idle is far past any resume window, so another replica's live upload is safe.
+   */
+  const sweepOnce = (driver: Driver, location: string) => {
+    if (!(driver instanceof FilesystemDriver) || swept.has(location)) return;
+    swept.add(location);
+    driver.sweepStaging(DEFAULT_STAGING_MAX_AGE_MS, AbortSignal.timeout(60_000)).then(
+      (removed) => options.onStagingSwept?.(location, { removed }),
+      (error: unknown) => options.onStagingSwept?.(location, { error }),
+    );
+  };
 
   const build = async (claims: CasClaims): Promise<BlobStore> => {
     // Shared by every caller waiting on this key, so it runs on its own clock rather than one caller's.
@@ -52,7 +68,9 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
         { details: { reason: 'credentials_invalid' } },
       );
     }
-    return createBlobStore(withBackendErrors(provider.createDriver({ location, credentials }), backend.id));
+    const driver = provider.createDriver({ location, credentials });
+    sweepOnce(driver, location);
+    return createBlobStore(withBackendErrors(driver, backend.id));
   };
 
   return {
