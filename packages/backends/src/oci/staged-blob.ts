@@ -87,7 +87,19 @@ export class OciStagedBlob implements StagedBlob {
     this.#throwIfFailed();
     const location = this.#location;
     if (location === undefined) throw new CairnError(Code.FailedPrecondition, 'the upload session is closed');
-    await this.client.finishUpload(location, this.blob.hex, EMPTY, signal);
+    try {
+      await this.client.finishUpload(location, this.blob.hex, EMPTY, signal);
+    } catch (error) {
+      // Only reached once the bytes matched the digest here, so a registry calling them invalid lost a
+      // race with a concurrent upload of the same blob (distribution 2.8 can), which stored it: the
+      // registry-verified copy serves this upload too.
+      const lostRace =
+        error instanceof CairnError &&
+        error.details.reason === 'digest_invalid' &&
+        (await this.client.blobExists(this.blob.hex, signal));
+      if (!lostRace) throw error;
+      await this.client.cancelUpload(location, AbortSignal.timeout(CANCEL_TIMEOUT_MS)).catch(() => undefined);
+    }
     this.#location = undefined;
     await config;
     const manifest = evidenceManifest(this.blob.hex, this.blob.size, this.meta);
