@@ -9,14 +9,15 @@ import { errnoOf, fsError } from './fs-errors.js';
 import { DIRECTORY_MODE, FILE_MODE, type Layout, PARTIAL_SUFFIX } from './layout.js';
 import { publishSidecar } from './sidecar.js';
 import { syncDirectory } from './sync-directory.js';
+import { WriteBehind } from './write-behind.js';
 
 /**
- * One upload on its way to disk: a temp file in the staging directory, written chunk by chunk (each
- * write resolves once the kernel took the bytes, which is the backpressure), made durable and renamed
- * into place on commit.
+ * One upload on its way to disk: a temp file in the staging directory, written through a few buffers of
+ * its own while the caller goes on (write-behind.ts), made durable and renamed into place on commit.
  */
 export class StagedFile implements StagedBlob {
   #handle: FileHandle | undefined;
+  readonly #writes: WriteBehind;
   #state: 'open' | 'committing' | 'committed' | 'failed' | 'aborted' = 'open';
 
   private constructor(
@@ -28,6 +29,7 @@ export class StagedFile implements StagedBlob {
     private readonly onSettled: (staged: StagedFile) => void,
   ) {
     this.#handle = handle;
+    this.#writes = new WriteBehind(handle, blob.size);
   }
 
   static async open(
@@ -45,19 +47,20 @@ export class StagedFile implements StagedBlob {
   }
 
   async write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
-    const handle = this.#handle;
-    if (this.#state !== 'open' || handle === undefined) {
-      throw new CairnError(Code.FailedPrecondition, `this upload is ${this.#state}; start a new one`);
-    }
+    this.#expectOpen();
     throwIfAborted(signal);
     try {
-      // A regular file may take fewer bytes than offered (a full disk, a signal); keep going until all are in.
-      for (let written = 0; written < chunk.byteLength; ) {
-        const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
-        written += bytesWritten;
-      }
+      await this.#writes.append(chunk);
     } catch (error) {
+      // Aborted while waiting for a buffer: say so rather than report the discarded write.
+      this.#expectOpen();
       throw fsError(error, this.layout.root, 'store a blob');
+    }
+  }
+
+  #expectOpen(): void {
+    if (this.#state !== 'open' || this.#handle === undefined) {
+      throw new CairnError(Code.FailedPrecondition, `this upload is ${this.#state}; start a new one`);
     }
   }
 
@@ -71,6 +74,7 @@ export class StagedFile implements StagedBlob {
     this.#state = 'committing';
     this.#handle = undefined;
     try {
+      await this.#writes.flush();
       await handle.sync();
       await handle.close();
       await this.#ensureShardDirectory();
@@ -97,6 +101,7 @@ export class StagedFile implements StagedBlob {
     this.#state = 'aborted';
     const handle = this.#handle;
     this.#handle = undefined;
+    await this.#writes.discard();
     await handle?.close().catch(() => undefined);
     // If this fails the file stays in .staging, where sweepStaging finds it.
     await rm(this.path, { force: true }).catch(() => undefined);
