@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { grpcStatusOf } from '@cairn/api';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
@@ -17,6 +18,7 @@ import { type Authenticator, bearerToken } from '../authenticator.js';
 import { CallRecord } from '../call-log.js';
 import type { InFlight } from '../in-flight.js';
 import type { CasMetrics } from '../metrics.js';
+import { BUFFERED_MESSAGES, limitMessageBuffering } from './message-buffering.js';
 
 /**
  * The gRPC middleware: turns service methods into grpc-js handlers that authenticate from the
@@ -24,6 +26,8 @@ import type { CasMetrics } from '../metrics.js';
  * statuses once, respect backpressure, and log and measure every call.
  */
 export class GrpcCalls {
+  #bufferingWarned = false;
+
   constructor(
     private readonly authenticator: Authenticator,
     private readonly metrics: CasMetrics,
@@ -60,6 +64,7 @@ export class GrpcCalls {
   ): handleClientStreamingCall<Req, Res> {
     const method = methodName(definition);
     return (call, callback) => {
+      this.#limitBuffering(call);
       const { ctx, record, done } = this.#begin(method, call.metadata);
       call.on('cancelled', () => done.abort());
       run(ctx, messages(call, ctx.signal)).then(
@@ -85,6 +90,7 @@ export class GrpcCalls {
   ): handleServerStreamingCall<Req, Res> {
     const method = methodName(definition);
     return (call) => {
+      this.#limitBuffering(call);
       const { ctx, record, done } = this.#begin(method, call.metadata);
       call.on('cancelled', () => done.abort());
       const send = async () => {
@@ -105,6 +111,14 @@ export class GrpcCalls {
         },
       );
     };
+  }
+
+  #limitBuffering(call: Readable | Writable): void {
+    if (limitMessageBuffering(call, BUFFERED_MESSAGES) || this.#bufferingWarned) return;
+    this.#bufferingWarned = true;
+    this.logger.warn('gRPC streams buffer messages with Node defaults (more memory and CPU per stream)', {
+      reason: 'a grpc-js or Node upgrade changed stream internals; see message-buffering.ts',
+    });
   }
 
   #begin(method: string, metadata: Metadata) {
