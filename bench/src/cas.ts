@@ -89,7 +89,9 @@ async function* asyncChunks(payload: Payload): AsyncGenerator<Uint8Array> {
 
 /** The same filesystem backend driven in this process with no transport: the storage's own ceiling. */
 async function directFigures(cas: BenchCas) {
-  const store = createBlobStore(filesystemProvider.createDriver({ location: cas.blobs, credentials: {} }));
+  const store = createBlobStore(
+    await filesystemProvider.createDriver({ location: cas.blobs, credentials: {} }),
+  );
   const signal = new AbortController().signal;
   const stored: Payload[] = [];
   const upload = await best(REPEATS, async () => {

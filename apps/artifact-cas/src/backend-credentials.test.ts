@@ -29,7 +29,7 @@ beforeAll(async () => {
   const credentials = { accountName, accountKey, endpoint };
   // The container exists once a backend was validated; validation is the control plane's job.
   const provider = providerFor('azure-blob');
-  const driver = provider.createDriver({
+  const driver = await provider.createDriver({
     location: CONTAINER,
     credentials: provider.parseCredentials(credentials),
   });

@@ -7,11 +7,11 @@ import type { BackendTarget } from './targets.js';
  * in `createBlobStore`, in the bench process. Uploads are hashed once while streaming and downloads
  * verified once, as they are inside the CAS; only the CAS hop is missing.
  */
-export function openDirectStore(target: BackendTarget): BlobStore {
+export async function openDirectStore(target: BackendTarget): Promise<BlobStore> {
   const provider = providerFor(target.kind);
   const location = provider.parseLocation(target.location);
   const credentials = provider.parseCredentials(target.credentials);
-  return createBlobStore(provider.createDriver({ location, credentials }));
+  return createBlobStore(await provider.createDriver({ location, credentials }));
 }
 
 export async function directUpload(store: BlobStore, payload: Payload, signal: AbortSignal): Promise<void> {

@@ -59,7 +59,7 @@ export async function measureBackend(
 ): Promise<BackendFigures> {
   const cas = await launcher.start();
   const client = byteStreamClient(cas.grpcAddress, true);
-  const direct = openDirectStore(target);
+  const direct = await openDirectStore(target);
   try {
     const tokens = {
       upload: await cas.token('upload', target),

@@ -39,7 +39,7 @@ export async function prepareTargets(
     targets.push(await describeTarget(kind, servers, filesystemRoot, suffix, signal));
   }
   for (const target of targets) {
-    const store = openDirectStore(target);
+    const store = await openDirectStore(target);
     try {
       await store.checkWriteAccess(signal);
     } finally {

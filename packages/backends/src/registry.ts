@@ -1,9 +1,10 @@
 import { CairnError, Code } from '@cairn/errors';
-import { awsS3Provider } from './aws-s3/index.js';
-import { azureBlobProvider } from './azure-blob/index.js';
+// The providers' own modules, not their index files: those export clients that would load the SDKs now.
+import { awsS3Provider } from './aws-s3/provider.js';
+import { azureBlobProvider } from './azure-blob/provider.js';
 import type { Provider, ProviderKind } from './core/provider.js';
-import { filesystemProvider } from './filesystem/index.js';
-import { ociProvider } from './oci/index.js';
+import { filesystemProvider } from './filesystem/provider.js';
+import { ociProvider } from './oci/provider.js';
 
 /** A provider whose credential type is not known statically: parseCredentials is what types them. */
 export type AnyProvider = Provider<unknown>;

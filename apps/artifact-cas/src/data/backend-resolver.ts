@@ -68,7 +68,7 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
         { details: { reason: 'credentials_invalid' } },
       );
     }
-    const driver = provider.createDriver({ location, credentials });
+    const driver = await provider.createDriver({ location, credentials });
     sweepOnce(driver, location);
     return createBlobStore(withBackendErrors(driver, backend.id));
   };

@@ -30,7 +30,7 @@ export const providerBackendAccess: BackendAccess = {
 
   async checkWriteAccess(provider, location, credentials, signal) {
     const implementation = providerFor(provider);
-    const driver = implementation.createDriver({
+    const driver = await implementation.createDriver({
       location: implementation.parseLocation(location),
       credentials: implementation.parseCredentials(credentialsFor(credentials)),
     });

@@ -6,7 +6,7 @@ import { SwiftInspection } from './swift-inspection.js';
 describeProviderConformance('aws-s3 (OpenStack Swift s3api)', async () => {
   const info = inject('testServers').s3;
   const inspection = await SwiftInspection.withNewBucket(info, 'evidence/');
-  const driver = awsS3Provider.createDriver({
+  const driver = await awsS3Provider.createDriver({
     location: awsS3Provider.parseLocation(`${inspection.bucket}/evidence`),
     credentials: awsS3Provider.parseCredentials({
       endpoint: info.endpoint,

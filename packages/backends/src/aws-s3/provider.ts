@@ -1,7 +1,7 @@
 import type { Provider } from '../core/provider.js';
 import { formatObjectLocation, parseObjectLocation } from '../object-store/location.js';
 import { parseS3Credentials, type S3Credentials } from './credentials.js';
-import { S3Driver, type S3DriverOptions } from './driver.js';
+import type { S3DriverOptions } from './driver.js';
 
 const BUCKET_NAMING = {
   noun: 'bucket',
@@ -15,8 +15,10 @@ export function createAwsS3Provider(options: S3DriverOptions = {}): Provider<S3C
     kind: 'aws-s3',
     parseLocation: (location) => formatObjectLocation(parseObjectLocation(location, BUCKET_NAMING)),
     parseCredentials: parseS3Credentials,
-    createDriver: ({ location, credentials }) =>
-      new S3Driver(parseObjectLocation(location, BUCKET_NAMING), credentials, options),
+    async createDriver({ location, credentials }) {
+      const { S3Driver } = await import('./driver.js');
+      return new S3Driver(parseObjectLocation(location, BUCKET_NAMING), credentials, options);
+    },
   };
 }
 

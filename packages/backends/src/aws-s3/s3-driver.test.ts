@@ -17,8 +17,8 @@ import { SwiftInspection } from './swift-inspection.js';
 const live = new AbortController().signal;
 const PREFIX = 'focused/';
 
-function storeFor(location: string, credentials: S3Credentials): BlobStore {
-  return createBlobStore(awsS3Provider.createDriver({ location, credentials }));
+async function storeFor(location: string, credentials: S3Credentials): Promise<BlobStore> {
+  return createBlobStore(await awsS3Provider.createDriver({ location, credentials }));
 }
 
 async function failure(promise: Promise<unknown>): Promise<CairnError> {
@@ -54,7 +54,7 @@ describe('aws-s3 driver on Swift', () => {
 
   beforeAll(async () => {
     inspection = await SwiftInspection.withNewBucket(info, PREFIX);
-    store = storeFor(`${inspection.bucket}/focused`, credentials);
+    store = await storeFor(`${inspection.bucket}/focused`, credentials);
   });
 
   afterAll(async () => {
@@ -134,7 +134,7 @@ describe('aws-s3 driver on Swift', () => {
       { ...credentials, secretAccessKey: 'not-the-secret-value' },
       { ...credentials, accessKeyId: 'nobody:unknown', secretAccessKey: 'not-the-secret-value' },
     ]) {
-      const refused = storeFor(inspection.bucket, wrong);
+      const refused = await storeFor(inspection.bucket, wrong);
       for (const attempt of [
         () => refused.checkWriteAccess(live),
         () => refused.exists('a'.repeat(64), live),
@@ -149,7 +149,7 @@ describe('aws-s3 driver on Swift', () => {
   });
 
   it('says access was denied to a user without rights on the bucket', async () => {
-    const outsider = storeFor(inspection.bucket, { ...credentials, ...info.unprivileged });
+    const outsider = await storeFor(inspection.bucket, { ...credentials, ...info.unprivileged });
     const error = await failure(outsider.checkWriteAccess(live));
     expect(error.code).toBe(Code.PermissionDenied);
     expect(error.message).toContain(inspection.bucket);
@@ -157,7 +157,7 @@ describe('aws-s3 driver on Swift', () => {
   });
 
   it('names a bucket that does not exist', async () => {
-    const missing = storeFor('no-such-bucket-for-cairn', credentials);
+    const missing = await storeFor('no-such-bucket-for-cairn', credentials);
     const error = await failure(missing.checkWriteAccess(live));
     expect(error.code).toBe(Code.NotFound);
     expect(error.message).toContain('"no-such-bucket-for-cairn"');
@@ -170,7 +170,7 @@ describe('aws-s3 driver on Swift', () => {
 
   it('reports an unreachable endpoint as UNAVAILABLE, naming it', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const unreachable = storeFor(inspection.bucket, { ...credentials, endpoint });
+    const unreachable = await storeFor(inspection.bucket, { ...credentials, endpoint });
     const error = await failure(unreachable.checkWriteAccess(live));
     expect(error.code).toBe(Code.Unavailable);
     expect(error.message).toContain(endpoint);

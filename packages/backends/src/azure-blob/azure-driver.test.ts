@@ -19,8 +19,8 @@ const live = new AbortController().signal;
 const PREFIX = 'focused/';
 const SIZE = 20 * MiB + 3;
 
-function storeFor(location: string, credentials: AzureCredentials): BlobStore {
-  return createBlobStore(azureBlobProvider.createDriver({ location, credentials }));
+async function storeFor(location: string, credentials: AzureCredentials): Promise<BlobStore> {
+  return createBlobStore(await azureBlobProvider.createDriver({ location, credentials }));
 }
 
 async function failure(promise: Promise<unknown>): Promise<CairnError> {
@@ -65,7 +65,7 @@ describe('azure-blob driver on Azurite', () => {
 
   beforeAll(async () => {
     inspection = AzuriteInspection.withNewName(info, PREFIX);
-    store = storeFor(`${inspection.containerName}/focused`, credentials);
+    store = await storeFor(`${inspection.containerName}/focused`, credentials);
   });
 
   afterAll(async () => {
@@ -161,7 +161,7 @@ describe('azure-blob driver on Azurite', () => {
 
   it('says the account refused the credentials, without repeating the key', async () => {
     const wrongKey = Buffer.from('not-the-account-key').toString('base64');
-    const refused = storeFor(inspection.containerName, { ...credentials, accountKey: wrongKey });
+    const refused = await storeFor(inspection.containerName, { ...credentials, accountKey: wrongKey });
     for (const attempt of [
       () => refused.checkWriteAccess(live),
       () => refused.exists('a'.repeat(64), live),
@@ -174,7 +174,7 @@ describe('azure-blob driver on Azurite', () => {
   });
 
   it('names a container that does not exist', async () => {
-    const missing = storeFor('no-such-container-for-cairn', credentials);
+    const missing = await storeFor('no-such-container-for-cairn', credentials);
     const error = await failure(missing.exists('a'.repeat(64), live));
     expect(error.code).toBe(Code.NotFound);
     expect(error.message).toContain('"no-such-container-for-cairn"');
@@ -185,14 +185,14 @@ describe('azure-blob driver on Azurite', () => {
 
   it('reports an unreachable endpoint as UNAVAILABLE, naming it', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}/devstoreaccount1`;
-    const unreachable = storeFor(inspection.containerName, { ...credentials, endpoint });
+    const unreachable = await storeFor(inspection.containerName, { ...credentials, endpoint });
     const error = await failure(unreachable.checkWriteAccess(live));
     expect(error.code).toBe(Code.Unavailable);
     expect(error.message).toContain(endpoint);
   });
 
   it('reports a service principal whose token cannot be obtained as UNAUTHENTICATED, without its secret', async () => {
-    const principal = storeFor(inspection.containerName, {
+    const principal = await storeFor(inspection.containerName, {
       kind: 'service-principal',
       accountName: info.accountName,
       tenantId: '0c1d2e3f-0000-4000-8000-000000000000',

@@ -6,7 +6,7 @@ import { azureBlobProvider } from './provider.js';
 describeProviderConformance('azure-blob (Azurite)', async (signal) => {
   const info = inject('testServers').azure;
   const inspection = AzuriteInspection.withNewName(info, 'evidence/');
-  const driver = azureBlobProvider.createDriver({
+  const driver = await azureBlobProvider.createDriver({
     location: azureBlobProvider.parseLocation(`${inspection.containerName}/evidence`),
     credentials: azureBlobProvider.parseCredentials({ ...info }),
   });

@@ -1,7 +1,7 @@
 import type { Provider } from '../core/provider.js';
 import { formatObjectLocation, parseObjectLocation } from '../object-store/location.js';
 import { type AzureCredentials, parseAzureCredentials } from './credentials.js';
-import { AzureBlobDriver, type AzureDriverOptions } from './driver.js';
+import type { AzureDriverOptions } from './driver.js';
 
 const CONTAINER_NAMING = {
   noun: 'container',
@@ -15,8 +15,10 @@ export function createAzureBlobProvider(options: AzureDriverOptions = {}): Provi
     kind: 'azure-blob',
     parseLocation: (location) => formatObjectLocation(parseObjectLocation(location, CONTAINER_NAMING)),
     parseCredentials: parseAzureCredentials,
-    createDriver: ({ location, credentials }) =>
-      new AzureBlobDriver(parseObjectLocation(location, CONTAINER_NAMING), credentials, options),
+    async createDriver({ location, credentials }) {
+      const { AzureBlobDriver } = await import('./driver.js');
+      return new AzureBlobDriver(parseObjectLocation(location, CONTAINER_NAMING), credentials, options);
+    },
   };
 }
 

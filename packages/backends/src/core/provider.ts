@@ -30,7 +30,12 @@ export interface Provider<Credentials> {
   parseLocation(location: string): string;
   /** Checks credentials of unknown shape; INVALID_ARGUMENT naming the bad field, never echoing a value. */
   parseCredentials(raw: unknown): Credentials;
-  createDriver(config: DriverConfig<Credentials>): Driver;
+  /**
+   * Builds a driver. Asynchronous because a provider loads its SDK here, on first use, rather than when
+   * it is imported: a CAS serving only filesystem backends never loads the cloud SDKs, and a smaller heap
+   * is cheaper to mark on every full GC while blobs stream.
+   */
+  createDriver(config: DriverConfig<Credentials>): Promise<Driver>;
 }
 
 export interface DriverConfig<Credentials> {
@@ -63,7 +68,11 @@ export interface Driver {
 }
 
 export interface StagedBlob {
-  /** Appends bytes, in order. Resolves when the driver can take more (backpressure). */
+  /**
+   * Appends bytes, in order. Resolves when the driver can take more (backpressure), which may be before
+   * these bytes are stored: a driver may keep a bounded amount in flight, so the caller must never change
+   * a chunk it handed over. A failed write may surface on a later `write` or on `commit`.
+   */
   write(chunk: Uint8Array, signal: AbortSignal): Promise<void>;
   /** Makes the blob visible under its digest. Called at most once, after verification. */
   commit(signal: AbortSignal): Promise<void>;

@@ -28,7 +28,7 @@ import {
 
 const live = new AbortController().signal;
 
-function driverAt(location: string): FilesystemDriver {
+async function driverAt(location: string): Promise<FilesystemDriver> {
   return filesystemProvider.createDriver({
     location: filesystemProvider.parseLocation(location),
     credentials: filesystemProvider.parseCredentials({}),
@@ -48,7 +48,7 @@ async function failure(run: Promise<unknown> | (() => unknown)): Promise<CairnEr
 describeProviderConformance('filesystem', async () => {
   const parent = await mkdtemp(join(tmpdir(), 'cairn-fs-conformance-'));
   // The root does not exist yet: the driver must create what it needs.
-  const driver = driverAt(join(parent, 'backend'));
+  const driver = await driverAt(join(parent, 'backend'));
   return {
     driver,
     listVisible: (signal) => listStoredBlobs(driver.layout, signal),
@@ -83,9 +83,9 @@ describe('filesystem provider', () => {
       const error = await failure(() => filesystemProvider.parseLocation(location));
       expect(error.code, location).toBe(Code.InvalidArgument);
     }
-    expect(
-      (await failure(() => filesystemProvider.createDriver({ location: 'x', credentials: {} }))).code,
-    ).toBe(Code.InvalidArgument);
+    expect((await failure(filesystemProvider.createDriver({ location: 'x', credentials: {} }))).code).toBe(
+      Code.InvalidArgument,
+    );
   });
 
   it('takes an empty object as credentials and names, without echoing, an unknown field', async () => {
@@ -101,7 +101,7 @@ describe('filesystem provider', () => {
   });
 
   it('lays blobs out by digest with a metadata sidecar, private to the CAS user', async () => {
-    const driver = driverAt(join(parent, 'layout'));
+    const driver = await driverAt(join(parent, 'layout'));
     const store = createBlobStore(driver);
     const blob = await describeGenerated('layout', 4096);
     await store.upload(pseudoRandomSource('layout', blob.size), blob, live, {
@@ -123,7 +123,7 @@ describe('filesystem provider', () => {
   });
 
   it('refuses metadata too large to be a file name', async () => {
-    const store = createBlobStore(driverAt(join(parent, 'big-meta')));
+    const store = createBlobStore(await driverAt(join(parent, 'big-meta')));
     const blob = await describeGenerated('big-meta', 10);
     const error = await failure(
       store.upload(pseudoRandomSource('big-meta', 10), blob, live, { fileName: 'x'.repeat(70_000) }),
@@ -132,7 +132,7 @@ describe('filesystem provider', () => {
   });
 
   it('ignores a sidecar a crashed commit left without its blob, and replaces it on the next upload', async () => {
-    const driver = driverAt(join(parent, 'orphan'));
+    const driver = await driverAt(join(parent, 'orphan'));
     const store = createBlobStore(driver);
     const blob = await describeGenerated('orphan', 100);
     await driver.checkWriteAccess(live);
@@ -144,7 +144,7 @@ describe('filesystem provider', () => {
   });
 
   it('leaks no file descriptors, whatever becomes of uploads and reads', async () => {
-    const driver = driverAt(join(parent, 'fds'));
+    const driver = await driverAt(join(parent, 'fds'));
     const store = createBlobStore(driver);
     const openFds = async () => (await readdir('/proc/self/fd')).length;
     // Node closes a FileHandle dropped without close() when it is garbage-collected, with a warning; a
@@ -201,7 +201,7 @@ describe('filesystem provider', () => {
   });
 
   it('aborts uploads still in progress when the driver closes', async () => {
-    const driver = driverAt(join(parent, 'close'));
+    const driver = await driverAt(join(parent, 'close'));
     const store = createBlobStore(driver);
     const upload = await store.beginUpload(await describeGenerated('close', MiB), live);
     await upload.write(Buffer.alloc(4096), live);
@@ -214,7 +214,7 @@ describe('filesystem provider', () => {
   });
 
   it('sweeps staging files idle longer than asked, sparing uploads in progress', async () => {
-    const driver = driverAt(join(parent, 'sweep'));
+    const driver = await driverAt(join(parent, 'sweep'));
     const store = createBlobStore(driver);
     await driver.checkWriteAccess(live);
     const stale = join(driver.layout.stagingDir, 'deadbeefdead-0011223344556677.partial');
@@ -243,7 +243,7 @@ describe('filesystem provider', () => {
     const file = join(parent, 'a-file');
     await writeFile(file, 'not a directory');
     const location = join(file, 'blobs');
-    const store = createBlobStore(driverAt(location));
+    const store = createBlobStore(await driverAt(location));
     const access = await failure(store.checkWriteAccess(live));
     expect(access.code).toBe(Code.FailedPrecondition);
     expect(access.message).toContain(location);
@@ -298,7 +298,7 @@ async function checkWriteAccessAsAnotherUser(location: string): Promise<{ code?:
   const module = new URL('./index.ts', import.meta.url).href;
   const script = `
     import { filesystemProvider } from ${JSON.stringify(module)};
-    const driver = filesystemProvider.createDriver({ location: process.argv[1], credentials: {} });
+    const driver = await filesystemProvider.createDriver({ location: process.argv[1], credentials: {} });
     await driver.checkWriteAccess(new AbortController().signal).then(
       () => console.log('{}'),
       (error) => console.log(JSON.stringify({ code: error.code, message: error.message })),

@@ -7,7 +7,7 @@ import { FilesystemDriver } from './driver.js';
 export type FilesystemCredentials = Record<string, never>;
 
 export interface FilesystemProvider extends Provider<FilesystemCredentials> {
-  createDriver(config: DriverConfig<FilesystemCredentials>): FilesystemDriver;
+  createDriver(config: DriverConfig<FilesystemCredentials>): Promise<FilesystemDriver>;
 }
 
 const MAX_PATH = 4096;
@@ -34,7 +34,7 @@ export const filesystemProvider: FilesystemProvider = {
     return {};
   },
 
-  createDriver(config) {
+  async createDriver(config) {
     return new FilesystemDriver(parseFilesystemLocation(config.location));
   },
 };

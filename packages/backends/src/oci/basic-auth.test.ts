@@ -18,9 +18,9 @@ async function failure(promise: Promise<unknown>): Promise<CairnError> {
 describe('oci provider on a registry behind htpasswd basic auth', () => {
   const { host, storageDir, username, password } = inject('testServers').oci.basicAuth;
 
-  function storeFor(repository: string, credentials: unknown) {
+  async function storeFor(repository: string, credentials: unknown) {
     return createBlobStore(
-      ociProvider.createDriver({
+      await ociProvider.createDriver({
         location: ociProvider.parseLocation(`${host}/${repository}`),
         credentials: ociProvider.parseCredentials(credentials),
       }),
@@ -29,7 +29,7 @@ describe('oci provider on a registry behind htpasswd basic auth', () => {
 
   it('stores, describes and reads back a blob with the right credentials', async () => {
     const repository = freshRepository('basic');
-    const store = storeFor(repository, { username, password });
+    const store = await storeFor(repository, { username, password });
     const { bytes, blob } = randomBlob(3 * 1024 * 1024 + 17);
     expect(
       await store.upload(chunksOf(bytes, 256 * 1024), blob, never, { fileName: 'test-report.xml' }),
@@ -46,7 +46,7 @@ describe('oci provider on a registry behind htpasswd basic auth', () => {
 
   it('says the registry refused the credentials for a wrong password, without the password', async () => {
     const wrong = `${password}-not-it`;
-    const store = storeFor(freshRepository('wrong'), { username, password: wrong });
+    const store = await storeFor(freshRepository('wrong'), { username, password: wrong });
     for (const attempt of [store.exists('d'.repeat(64), never), store.checkWriteAccess(never)]) {
       const error = await failure(attempt);
       expect(error.code).toBe(Code.Unauthenticated);
@@ -62,7 +62,7 @@ describe('oci provider on a registry behind htpasswd basic auth', () => {
   });
 
   it('asks for credentials when none are configured', async () => {
-    const error = await failure(storeFor(freshRepository('anonymous'), {}).checkWriteAccess(never));
+    const error = await failure((await storeFor(freshRepository('anonymous'), {})).checkWriteAccess(never));
     expect(error.code).toBe(Code.Unauthenticated);
     expect(error.message).toContain('requires credentials');
   });

@@ -8,7 +8,7 @@ describeProviderConformance('oci (distribution 2.8)', async () => {
   const { host, storageDir } = inject('testServers').oci.open;
   const repository = freshRepository('conformance');
   const storage = new RegistryStorage(storageDir, repository);
-  const driver = ociProvider.createDriver({
+  const driver = await ociProvider.createDriver({
     location: ociProvider.parseLocation(`${host}/${repository}`),
     credentials: ociProvider.parseCredentials({}),
   });

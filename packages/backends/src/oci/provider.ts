@@ -1,6 +1,5 @@
 import type { Provider } from '../core/provider.js';
 import { type OciCredentials, parseOciCredentials } from './credentials.js';
-import { createOciDriver } from './driver.js';
 import { parseOciLocation } from './location.js';
 
 /** Evidence in a repository of an OCI registry (distribution API, OCI 1.1 artifacts). */
@@ -8,5 +7,8 @@ export const ociProvider: Provider<OciCredentials> = {
   kind: 'oci',
   parseLocation: (location) => parseOciLocation(location).canonical,
   parseCredentials: parseOciCredentials,
-  createDriver: (config) => createOciDriver(config),
+  async createDriver(config) {
+    const { createOciDriver } = await import('./driver.js');
+    return createOciDriver(config);
+  },
 };
