@@ -1,66 +1,141 @@
 // npm run bench:cas — the artifact CAS's data path against its ceilings, measured in one run on this machine.
 // Every figure is printed beside the ceiling it is compared with; see BENCHMARKS.md for recorded results.
+//
+// The CAS and its ceilings (a bare grpc-js ByteStream server and a bare node HTTP server, both hashing only)
+// run side by side as processes of their own and take turns, round after round, so a noisy neighbour on
+// this shared 2-core VM falls on both alike; each figure is the best of its rounds. Every server first
+// moves one untimed blob each way (JIT, heap sizing), as a server that has run for a while would have.
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createBlobStore, filesystemProvider } from '@cairn/backends';
+import { createBlobStore, FilesystemDriver, filesystemProvider } from '@cairn/backends';
 import type { Client } from '@grpc/grpc-js';
 import { type BenchCas, startBenchCas } from './cas-process.js';
 import { GiB, MiB, makePayload, type Payload, seconds, sha256Throughput } from './data.js';
 import { byteStreamClient, grpcRead, grpcWrite } from './grpc-client.js';
 import { httpGet, httpPut } from './http-client.js';
-import { memoryOf, resetPeak, startNodeServer } from './process.js';
-import { best, gibPerSecond, mib, printTable, type Row } from './report.js';
+import { memoryOf, resetPeak, type ServerProcess, startNodeServer } from './process.js';
+import { gibPerSecond, mib, printTable, type Row } from './report.js';
+import { fastestOf, type Sample, sample } from './sample.js';
 
 const SIZE = Number(process.env.CAIRN_BENCH_BYTES ?? GiB);
-const REPEATS = Number(process.env.CAIRN_BENCH_REPEATS ?? 2);
+const REPEATS = Number(process.env.CAIRN_BENCH_REPEATS ?? 3);
+const WARM_UP_BYTES = Math.min(SIZE, 256 * MiB);
 const CONCURRENT_CLIENTS = 64;
+const SMALL_UPLOADS = 1024;
 // The CAS's blobs go to tmpfs where there is one, so the figures measure the CAS rather than this VM's disk
 // (whose write + fsync of 1 GiB runs at ~0.3 GiB/s); the direct BlobStore rows show the storage's own speed.
 const BLOB_PARENT = process.env.CAIRN_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
-const SMALL_UPLOADS = 1024;
 
 const progress = (what: string) => process.stderr.write(`  measuring ${what}\n`);
 
-async function timed(work: () => Promise<unknown>, bytes: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return bytes / seconds(started);
+/** One server under test, as the bench client sees it. */
+interface Path {
+  readonly pid: number;
+  upload(payload: Payload): Promise<void>;
+  /** Downloads `stored` and checks the bytes. */
+  download(stored: Payload): Promise<void>;
+  /** Forgets an uploaded blob, so tmpfs does not grow by a GiB per round (see `discardUpload`). */
+  discard(payload: Payload): Promise<void>;
 }
 
-function checkDigest(payload: Payload, got: { size: number; hex: string }): void {
-  if (got.size !== payload.size || got.hex !== payload.hex) {
+interface Figures {
+  readonly upload: Sample;
+  readonly download: Sample;
+}
+
+/**
+ * The CAS must send back exactly what was stored. A bare server sends bytes of its own (it stores nothing),
+ * so against it only the size is checked; the client hashes what arrives either way.
+ */
+function checkDigest(payload: Payload, got: { size: number; hex: string }, bare = false): void {
+  if (got.size !== payload.size || (!bare && got.hex !== payload.hex)) {
     throw new Error(
       `read back ${got.size} bytes hashing to ${got.hex}; expected ${payload.size} / ${payload.hex}`,
     );
   }
 }
 
-async function grpcCeiling(flags: string[], tuned: boolean, script = 'bench/src/bare/grpc-server.ts') {
-  const server = await startNodeServer(script, flags);
-  const client = byteStreamClient(`127.0.0.1:${server.firstLine}`, tuned);
-  try {
-    const payload = makePayload(SIZE);
-    const write = await best(REPEATS, () => timed(() => grpcWrite(client, payload), SIZE));
-    const read = await best(REPEATS, () => timed(() => grpcRead(client, payload.hex, SIZE), SIZE));
-    const uploads = await smallUploads(() => byteStreamClient(`127.0.0.1:${server.firstLine}`, tuned, true));
-    return { write, read, uploads };
-  } finally {
-    client.close();
-    await server.stop();
-  }
+function grpcPath(server: { pid: number }, client: Client, token?: () => Promise<string>): Path {
+  const bare = token === undefined;
+  return {
+    pid: server.pid,
+    upload: async (payload) => {
+      await grpcWrite(client, payload, await token?.());
+    },
+    download: async (stored) =>
+      checkDigest(stored, await grpcRead(client, stored.hex, stored.size, await token?.()), bare),
+    discard: async () => {},
+  };
 }
 
-async function httpCeiling() {
-  const server = await startNodeServer('bench/src/bare/http-server.ts');
-  const url = `http://127.0.0.1:${server.firstLine}/blob`;
-  try {
-    const payload = makePayload(SIZE);
-    const put = await best(REPEATS, () => timed(() => httpPut(url, payload), SIZE));
-    const get = await best(REPEATS, () => timed(() => httpGet(`${url}?size=${SIZE}`), SIZE));
-    return { put, get };
-  } finally {
-    await server.stop();
+function httpPath(
+  server: { pid: number },
+  blobUrl: (payload: Payload) => string,
+  token?: () => Promise<string>,
+): Path {
+  const bare = token === undefined;
+  const headers = async (): Promise<Record<string, string>> => {
+    const value = await token?.();
+    return value ? { authorization: `Bearer ${value}` } : {};
+  };
+  return {
+    pid: server.pid,
+    upload: async (payload) => httpPut(blobUrl(payload), payload, await headers()),
+    download: async (stored) => checkDigest(stored, await httpGet(blobUrl(stored), await headers()), bare),
+    discard: async () => {},
+  };
+}
+
+/**
+ * Removes a measured upload from the CAS's directory. On this VM, memory the guest touches for the first
+ * time costs several times more kernel time than memory it reuses (measured: 1.2 s of system time for
+ * the first GiB written to tmpfs, 3.5 s by the fourth kept GiB); keeping every upload would charge the CAS
+ * for the VM's page allocation, which the ceilings, storing nothing, never pay.
+ */
+function discardUpload(cas: BenchCas): (payload: Payload) => Promise<void> {
+  const layout = new FilesystemDriver(cas.blobs).layout;
+  return async (payload) => {
+    await rm(layout.blobPath(payload.hex), { force: true });
+    await rm(layout.metaPath(payload.hex), { force: true });
+  };
+}
+
+/**
+ * Moves one untimed blob each way on every path, then `REPEATS` rounds in which the paths take turns,
+ * uploading a fresh blob each and reading back the first blob each uploaded.
+ */
+async function rounds(paths: Record<string, Path>): Promise<Record<string, Figures>> {
+  const names = Object.keys(paths);
+  const stored = new Map<string, Payload>();
+  for (const name of names) {
+    const path = paths[name] as Path;
+    const warmUp = makePayload(WARM_UP_BYTES);
+    await path.upload(warmUp);
+    await path.download(warmUp);
+    await path.discard(warmUp);
   }
+  const uploads = new Map<string, Sample[]>(names.map((name) => [name, []]));
+  const downloads = new Map<string, Sample[]>(names.map((name) => [name, []]));
+  for (let round = 1; round <= REPEATS; round++) {
+    progress(`round ${round} of ${REPEATS}: ${names.join(', ')}`);
+    for (const name of names) {
+      const path = paths[name] as Path;
+      const payload = makePayload(SIZE);
+      uploads.get(name)?.push(await sample(path.pid, SIZE, () => path.upload(payload)));
+      const first = stored.get(name);
+      if (first) await path.discard(payload);
+      else stored.set(name, payload);
+      const blob = stored.get(name) as Payload;
+      downloads.get(name)?.push(await sample(path.pid, SIZE, () => path.download(blob)));
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      { upload: fastestOf(uploads.get(name) ?? []), download: fastestOf(downloads.get(name) ?? []) },
+    ]),
+  );
 }
 
 /** 1 MiB uploads per second with 64 clients, each on its own connection, uploading distinct blobs. */
@@ -88,208 +163,203 @@ async function* asyncChunks(payload: Payload): AsyncGenerator<Uint8Array> {
 }
 
 /** The same filesystem backend driven in this process with no transport: the storage's own ceiling. */
-async function directFigures(cas: BenchCas) {
+async function directFigures(cas: BenchCas): Promise<Figures> {
   const store = createBlobStore(
     await filesystemProvider.createDriver({ location: cas.blobs, credentials: {} }),
   );
   const signal = new AbortController().signal;
-  const stored: Payload[] = [];
-  const upload = await best(REPEATS, async () => {
-    const payload = makePayload(SIZE);
-    stored.push(payload);
-    return timed(
-      () => store.upload(asyncChunks(payload), { hex: payload.hex, size: payload.size }, signal),
-      SIZE,
-    );
-  });
-  const first = stored[0];
-  if (!first) throw new Error('nothing was uploaded');
-  const download = await best(REPEATS, () =>
-    timed(async () => {
-      const { body } = await store.download(first.hex, { offset: 0 }, signal);
+  const discard = discardUpload(cas);
+  const path: Path = {
+    pid: process.pid,
+    upload: async (payload) => {
+      await store.upload(asyncChunks(payload), { hex: payload.hex, size: payload.size }, signal);
+    },
+    download: async (stored) => {
+      const { body } = await store.download(stored.hex, { offset: 0 }, signal);
       for await (const _ of body);
-    }, SIZE),
-  );
-  await store.close();
-  return { upload, download };
+    },
+    discard,
+  };
+  try {
+    const { direct } = await rounds({ direct: path });
+    return direct as Figures;
+  } finally {
+    await store.close();
+  }
 }
 
-async function casFigures(cas: BenchCas) {
-  const client = byteStreamClient(cas.grpcAddress, true);
-  const idle = (await memoryOf(cas.process.pid)).rss;
-  await resetPeak(cas.process.pid);
+/** A bare grpc-js ByteStream server measured on its own: for the default-windows and connect-node rows. */
+async function transportFigures(
+  script: string,
+  flags: string[],
+  tuned: boolean,
+): Promise<Figures & { uploads: number }> {
+  const server = await startNodeServer(script, flags);
+  const client = byteStreamClient(`127.0.0.1:${server.firstLine}`, tuned);
   try {
-    const uploadToken = await cas.token('upload');
-    const grpcPayloads: Payload[] = [];
-    const write = await best(REPEATS, async () => {
-      const payload = makePayload(SIZE);
-      grpcPayloads.push(payload);
-      return timed(() => grpcWrite(client, payload, uploadToken), SIZE);
-    });
-    const stored = grpcPayloads[0];
-    if (!stored) throw new Error('nothing was uploaded');
-    const downloadToken = await cas.token('download');
-    const read = await best(REPEATS, () =>
-      timed(async () => checkDigest(stored, await grpcRead(client, stored.hex, SIZE, downloadToken)), SIZE),
-    );
-    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-    const put = await best(REPEATS, async () => {
-      const payload = makePayload(SIZE);
-      return timed(
-        () => httpPut(`${cas.httpUrl}/v1/blobs/sha256:${payload.hex}`, payload, auth(uploadToken)),
-        SIZE,
-      );
-    });
-    const get = await best(REPEATS, () =>
-      timed(
-        async () =>
-          checkDigest(
-            stored,
-            await httpGet(`${cas.httpUrl}/v1/blobs/sha256:${stored.hex}`, auth(downloadToken)),
-          ),
-        SIZE,
-      ),
-    );
-    const peak = (await memoryOf(cas.process.pid)).peak;
-    const uploads = await smallUploads(
-      () => byteStreamClient(cas.grpcAddress, true, true),
-      () => cas.token('upload'),
-    );
-    return { write, read, put, get, idle, peak, uploads };
+    const { bare } = await rounds({ bare: grpcPath(server, client) });
+    const uploads = await smallUploads(() => byteStreamClient(`127.0.0.1:${server.firstLine}`, tuned, true));
+    return { ...(bare as Figures), uploads };
   } finally {
     client.close();
+    await server.stop();
   }
 }
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `bench:cas — ${mib(SIZE)} blobs, best of ${REPEATS}, ${CONCURRENT_CLIENTS} clients × ${SMALL_UPLOADS} uploads of 1 MiB\n\n`,
+    `bench:cas — ${mib(SIZE)} blobs, best of ${REPEATS} interleaved rounds after a ${mib(WARM_UP_BYTES)} warm-up, ${CONCURRENT_CLIENTS} clients × ${SMALL_UPLOADS} uploads of 1 MiB\n\n`,
   );
   progress('sha256');
   const sha256 = sha256Throughput(SIZE);
-  progress('bare HTTP');
-  const bareHttp = await httpCeiling();
-  progress('bare grpc-js, default windows');
-  const grpcDefault = await grpcCeiling(['--default-windows'], false);
-  progress('bare grpc-js, tuned windows');
-  const grpcTuned = await grpcCeiling([], true);
-  progress('bare connect-node, tuned windows');
-  const connect = await grpcCeiling([], true, 'bench/src/bare/connect-server.ts');
+
+  const started: ServerProcess[] = [];
   const cas = await startBenchCas(BLOB_PARENT);
-  let figures: Awaited<ReturnType<typeof casFigures>>;
-  let direct: Awaited<ReturnType<typeof directFigures>>;
+  const clients: Client[] = [];
+  let measured: Record<string, Figures>;
+  let direct: Figures;
+  let idle: number;
+  let peak: number;
+  let uploadsPerSecond: { bare: number; cas: number };
   try {
+    const bareGrpc = await startNodeServer('bench/src/bare/grpc-server.ts');
+    started.push(bareGrpc);
+    const bareHttp = await startNodeServer('bench/src/bare/http-server.ts');
+    started.push(bareHttp);
+    const bareClient = byteStreamClient(`127.0.0.1:${bareGrpc.firstLine}`, true);
+    const casClient = byteStreamClient(cas.grpcAddress, true);
+    clients.push(bareClient, casClient);
+    const casServer = { pid: cas.process.pid };
+    const discard = discardUpload(cas);
+    const upload = () => cas.token('upload');
+    const download = () => cas.token('download');
+
+    idle = (await memoryOf(cas.process.pid)).rss;
+    await resetPeak(cas.process.pid);
+    measured = await rounds({
+      bareGrpc: grpcPath(bareGrpc, bareClient),
+      casGrpc: {
+        ...grpcPath(casServer, casClient, upload),
+        download: grpcPath(casServer, casClient, download).download,
+        discard,
+      },
+      bareHttp: httpPath(bareHttp, (blob) => `http://127.0.0.1:${bareHttp.firstLine}/blob?size=${blob.size}`),
+      casHttp: {
+        ...httpPath(casServer, (blob) => `${cas.httpUrl}/v1/blobs/sha256:${blob.hex}`, upload),
+        download: httpPath(casServer, (blob) => `${cas.httpUrl}/v1/blobs/sha256:${blob.hex}`, download)
+          .download,
+        discard,
+      },
+    });
+    peak = (await memoryOf(cas.process.pid)).peak;
+
+    progress('1 MiB uploads at 64 clients');
+    uploadsPerSecond = {
+      bare: await smallUploads(() => byteStreamClient(`127.0.0.1:${bareGrpc.firstLine}`, true, true)),
+      cas: await smallUploads(() => byteStreamClient(cas.grpcAddress, true, true), upload),
+    };
     progress('direct BlobStore on the same directory');
     direct = await directFigures(cas);
-    progress('artifact CAS');
-    figures = await casFigures(cas);
   } finally {
+    for (const client of clients) client.close();
+    for (const server of started) await server.stop();
     await cas.stop();
   }
-  const ratio = (value: number, ceiling: number, target: number): Pick<Row, 'ratio' | 'target' | 'pass'> => ({
-    ratio: value / ceiling,
-    target: `≥ ${target}`,
-    pass: value / ceiling >= target,
+  progress('bare grpc-js, default windows');
+  const grpcDefault = await transportFigures('bench/src/bare/grpc-server.ts', ['--default-windows'], false);
+  progress('bare connect-node, tuned windows');
+  const connect = await transportFigures('bench/src/bare/connect-server.ts', [], true);
+
+  const figure = (name: string) => measured[name] as Figures;
+  const [bareGrpc, casGrpc, bareHttp, casHttp] = ['bareGrpc', 'casGrpc', 'bareHttp', 'casHttp'].map(
+    figure,
+  ) as [Figures, Figures, Figures, Figures];
+  const ratioRow = (
+    name: string,
+    value: Sample,
+    ceilingName: string,
+    ceiling: Sample,
+    target?: number,
+  ): Row => {
+    const ratio = value.bytesPerSecond / ceiling.bytesPerSecond;
+    return {
+      name,
+      value: gibPerSecond(value.bytesPerSecond),
+      ceilingName,
+      ceiling: gibPerSecond(ceiling.bytesPerSecond),
+      ratio,
+      ...(target === undefined ? {} : { target: `≥ ${target}`, pass: ratio >= target }),
+    };
+  };
+  const cpuRow = (name: string, value: Sample, ceilingName: string, ceiling: Sample): Row => ({
+    name,
+    value: `${value.cpuPerGiB.toFixed(2)} s`,
+    ceilingName,
+    ceiling: `${ceiling.cpuPerGiB.toFixed(2)} s`,
+    ratio: value.cpuPerGiB / ceiling.cpuPerGiB,
   });
-  const rss = figures.peak - figures.idle;
+  const tunedGrpc = 'bare grpc-js, tuned windows';
+  const hashingHttp = 'bare hashing node HTTP';
+  const rss = peak - idle;
   printTable('Artifact CAS vs. its ceilings', [
-    {
-      name: 'gRPC write',
-      value: gibPerSecond(figures.write),
-      ceilingName: 'bare grpc-js, tuned windows',
-      ceiling: gibPerSecond(grpcTuned.write),
-      ...ratio(figures.write, grpcTuned.write, 0.8),
-    },
-    {
-      name: 'gRPC read',
-      value: gibPerSecond(figures.read),
-      ceilingName: 'bare grpc-js, tuned windows',
-      ceiling: gibPerSecond(grpcTuned.read),
-      ...ratio(figures.read, grpcTuned.read, 0.8),
-    },
-    {
-      name: 'HTTP PUT',
-      value: gibPerSecond(figures.put),
-      ceilingName: 'bare hashing node HTTP',
-      ceiling: gibPerSecond(bareHttp.put),
-      ...ratio(figures.put, bareHttp.put, 0.8),
-    },
-    {
-      name: 'HTTP GET',
-      value: gibPerSecond(figures.get),
-      ceilingName: 'bare hashing node HTTP',
-      ceiling: gibPerSecond(bareHttp.get),
-      ...ratio(figures.get, bareHttp.get, 0.8),
-    },
-    {
-      name: 'gRPC write',
-      value: gibPerSecond(figures.write),
-      ceilingName: 'direct BlobStore upload, same dir, in process',
-      ceiling: gibPerSecond(direct.upload),
-      ratio: figures.write / direct.upload,
-    },
-    {
-      name: 'gRPC read',
-      value: gibPerSecond(figures.read),
-      ceilingName: 'direct BlobStore download, same dir, in process',
-      ceiling: gibPerSecond(direct.download),
-      ratio: figures.read / direct.download,
-    },
+    ratioRow('gRPC write', casGrpc.upload, tunedGrpc, bareGrpc.upload, 0.8),
+    ratioRow('gRPC read', casGrpc.download, tunedGrpc, bareGrpc.download, 0.8),
+    ratioRow('HTTP PUT', casHttp.upload, hashingHttp, bareHttp.upload, 0.8),
+    ratioRow('HTTP GET', casHttp.download, hashingHttp, bareHttp.download, 0.8),
+    ratioRow('gRPC write', casGrpc.upload, 'direct BlobStore upload, same dir, in process', direct.upload),
+    ratioRow(
+      'gRPC read',
+      casGrpc.download,
+      'direct BlobStore download, same dir, in process',
+      direct.download,
+    ),
     {
       name: '1 MiB uploads/s, 64 clients',
-      value: figures.uploads.toFixed(0),
-      ceilingName: 'bare grpc-js, tuned windows',
-      ceiling: grpcTuned.uploads.toFixed(0),
-      ratio: figures.uploads / grpcTuned.uploads,
+      value: uploadsPerSecond.cas.toFixed(0),
+      ceilingName: tunedGrpc,
+      ceiling: uploadsPerSecond.bare.toFixed(0),
+      ratio: uploadsPerSecond.cas / uploadsPerSecond.bare,
     },
     {
       name: 'CAS peak RSS above idle',
       value: mib(rss),
       ceilingName: 'idle RSS',
-      ceiling: mib(figures.idle),
+      ceiling: mib(idle),
       target: '≤ 150 MiB',
       pass: rss <= 150 * MiB,
     },
   ]);
+  printTable('Server CPU per GiB moved (user + system, all threads), in the fastest round', [
+    cpuRow('CAS, gRPC write', casGrpc.upload, tunedGrpc, bareGrpc.upload),
+    cpuRow('CAS, gRPC read', casGrpc.download, tunedGrpc, bareGrpc.download),
+    cpuRow('CAS, HTTP PUT', casHttp.upload, hashingHttp, bareHttp.upload),
+    cpuRow('CAS, HTTP GET', casHttp.download, hashingHttp, bareHttp.download),
+  ]);
   printTable(`Ceilings and transports (blobs under ${BLOB_PARENT})`, [
     { name: 'node sha256', value: gibPerSecond(sha256) },
-    {
-      name: 'bare grpc-js write, default windows',
-      value: gibPerSecond(grpcDefault.write),
-      ceilingName: 'tuned',
-      ceiling: gibPerSecond(grpcTuned.write),
-      ratio: grpcDefault.write / grpcTuned.write,
-    },
-    {
-      name: 'bare grpc-js read, default windows',
-      value: gibPerSecond(grpcDefault.read),
-      ceilingName: 'tuned',
-      ceiling: gibPerSecond(grpcTuned.read),
-      ratio: grpcDefault.read / grpcTuned.read,
-    },
-    {
-      name: 'bare connect-node write, tuned windows',
-      value: gibPerSecond(connect.write),
-      ceilingName: 'bare grpc-js, tuned',
-      ceiling: gibPerSecond(grpcTuned.write),
-      ratio: connect.write / grpcTuned.write,
-    },
-    {
-      name: 'bare connect-node read, tuned windows',
-      value: gibPerSecond(connect.read),
-      ceilingName: 'bare grpc-js, tuned',
-      ceiling: gibPerSecond(grpcTuned.read),
-      ratio: connect.read / grpcTuned.read,
-    },
+    ratioRow('bare grpc-js write, default windows', grpcDefault.upload, 'tuned', bareGrpc.upload),
+    ratioRow('bare grpc-js read, default windows', grpcDefault.download, 'tuned', bareGrpc.download),
+    ratioRow(
+      'bare connect-node write, tuned windows',
+      connect.upload,
+      'bare grpc-js, tuned',
+      bareGrpc.upload,
+    ),
+    ratioRow(
+      'bare connect-node read, tuned windows',
+      connect.download,
+      'bare grpc-js, tuned',
+      bareGrpc.download,
+    ),
     {
       name: 'bare connect-node 1 MiB uploads/s',
       value: connect.uploads.toFixed(0),
       ceilingName: 'bare grpc-js, tuned',
-      ceiling: grpcTuned.uploads.toFixed(0),
-      ratio: connect.uploads / grpcTuned.uploads,
+      ceiling: uploadsPerSecond.bare.toFixed(0),
+      ratio: connect.uploads / uploadsPerSecond.bare,
     },
-    { name: 'bare hashing HTTP PUT', value: gibPerSecond(bareHttp.put) },
-    { name: 'bare hashing HTTP GET', value: gibPerSecond(bareHttp.get) },
+    { name: 'bare hashing HTTP PUT', value: gibPerSecond(bareHttp.upload.bytesPerSecond) },
+    { name: 'bare hashing HTTP GET', value: gibPerSecond(bareHttp.download.bytesPerSecond) },
   ]);
 }
 

@@ -3,9 +3,9 @@ import { MiB, makePayload, type Payload } from '../data.js';
 import { byteStreamClient, grpcRead, grpcWrite } from '../grpc-client.js';
 import { httpGet, httpPut } from '../http-client.js';
 import { memoryOf, resetPeak } from '../process.js';
+import { fastestOf, type Sample, sample } from '../sample.js';
 import type { BackendCas, BackendCasLauncher } from './cas-process.js';
 import { directDownload, directUpload, openDirectStore } from './direct.js';
-import { fastestOf, type Sample, sample } from './sample.js';
 import type { BackendTarget } from './targets.js';
 
 export interface BenchSizes {

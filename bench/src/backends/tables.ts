@@ -1,7 +1,7 @@
 import { MiB } from '../data.js';
 import { gibPerSecond, mib, printTable, type Row } from '../report.js';
+import type { Sample } from '../sample.js';
 import type { BackendFigures, BenchSizes, Transfer } from './measure.js';
-import type { Sample } from './sample.js';
 
 const RATIO_TARGET = 0.8;
 const RSS_TARGET = 150 * MiB;

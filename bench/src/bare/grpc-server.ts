@@ -4,7 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { byteStream, ReadResponseSchema, WriteResponseSchema } from '@cairn/api';
-import { raiseServerFlowControlWindows } from '@cairn/artifact-cas';
+// The hook's own module, not the CAS's index: the ceiling should not carry the CAS's heap.
+import { raiseServerFlowControlWindows } from '@cairn/artifact-cas/flow-control';
 import {
   Server,
   ServerCredentials,

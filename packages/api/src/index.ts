@@ -16,6 +16,7 @@ export {
   REASON_TRAILER,
   UNREACHABLE,
 } from './grpc-status.js';
+export { BUFFERED_MESSAGES, limitMessageBuffering } from './message-buffering.js';
 export {
   apiTokenService,
   attestationService,

@@ -1,4 +1,4 @@
-import type { GrpcPeer } from '@cairn/api';
+import { BUFFERED_MESSAGES, type GrpcPeer, limitMessageBuffering } from '@cairn/api';
 import {
   type ChannelOptions,
   Client,
@@ -87,6 +87,8 @@ export class Connection {
     );
     // The caller may stop awaiting `response` after an error elsewhere; an unobserved rejection must not crash.
     response.catch(() => {});
+    // Fewer 1 MiB messages queued ahead of a slower CAS: less memory, and no full GCs (message-buffering.ts).
+    limitMessageBuffering(call, BUFFERED_MESSAGES);
     return { call, response };
   }
 
@@ -95,13 +97,15 @@ export class Connection {
     request: Req,
   ): Promise<ClientReadableStream<Res>> {
     const metadata = await this.metadata();
-    return this.#client.makeServerStreamRequest(
+    const call = this.#client.makeServerStreamRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       request,
       metadata,
     );
+    limitMessageBuffering(call, BUFFERED_MESSAGES);
+    return call;
   }
 
   close(): void {

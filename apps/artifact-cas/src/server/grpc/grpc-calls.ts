@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { grpcStatusOf } from '@cairn/api';
+import { BUFFERED_MESSAGES, grpcStatusOf, limitMessageBuffering } from '@cairn/api';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
@@ -18,7 +18,6 @@ import { type Authenticator, bearerToken } from '../authenticator.js';
 import { CallRecord } from '../call-log.js';
 import type { InFlight } from '../in-flight.js';
 import type { CasMetrics } from '../metrics.js';
-import { BUFFERED_MESSAGES, limitMessageBuffering } from './message-buffering.js';
 
 /**
  * The gRPC middleware: turns service methods into grpc-js handlers that authenticate from the

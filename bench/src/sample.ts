@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { seconds } from '../data.js';
+import { seconds } from './data.js';
 
 /** One timed transfer: its rate, and how busy the process doing the work was meanwhile. */
 export interface Sample {
   readonly bytesPerSecond: number;
   /** CPU time of the watched process over wall time: 1 is one core fully busy. */
   readonly cpuShare: number;
+  /** CPU seconds (user + system, all threads) the watched process spent per GiB moved. */
+  readonly cpuPerGiB: number;
 }
 
 /** Times `work` moving `bytes`, watching the CPU time of process `pid` (the CAS, or the bench itself). */
@@ -15,7 +17,7 @@ export async function sample(pid: number, bytes: number, work: () => Promise<unk
   await work();
   const elapsed = seconds(started);
   const cpu = (await cpuSecondsOf(pid)) - cpuBefore;
-  return { bytesPerSecond: bytes / elapsed, cpuShare: cpu / elapsed };
+  return { bytesPerSecond: bytes / elapsed, cpuShare: cpu / elapsed, cpuPerGiB: (cpu * 1024 ** 3) / bytes };
 }
 
 /** The fastest of several samples of one transfer: the least disturbed by other work on the machine. */
@@ -29,7 +31,7 @@ export function fastestOf(samples: readonly Sample[]): Sample {
 const TICKS_PER_SECOND = 100;
 
 /** User plus system CPU seconds of a process so far, from /proc/<pid>/stat. */
-async function cpuSecondsOf(pid: number): Promise<number> {
+export async function cpuSecondsOf(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

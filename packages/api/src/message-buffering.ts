@@ -1,15 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 
 /**
- * Limits how many messages grpc-js holds in JavaScript for one streaming call.
+ * Limits how many messages grpc-js holds in JavaScript for one streaming call, on either side: the
+ * CAS's handlers and the clients that stream blobs to and from it.
  *
- * Why: grpc-js's server streams are object-mode Node streams with Node's default highWaterMark of 16
+ * Why: grpc-js's streams (server and client) are object-mode Node streams with Node's default highWaterMark of 16
  * messages. For ByteStream's ~1 MiB messages that is up to 16 MiB decoded ahead of a Write's consumer, or
- * queued behind a Read's sender, per call. Buffers held that long outlive V8's young generation; every
+ * queued behind a Read's sender, per call (and as much on a client that writes faster than the CAS stores). Buffers held that long outlive V8's young generation; every
  * ~64 MiB of such external memory then starts a full mark of the heap. Measured in `npm run bench:cas` on
  * this 2-core machine kind: ~40 full marks per 5 s and about twice the CAS's CPU per GiB, against almost
  * none with a limit of one message. Nothing is lost by holding fewer: the HTTP/2 stream window (16 MiB,
- * see flow-control.ts) still lets the peer send ahead, and those bytes wait in the http2 session, outside
+ * raised by the CAS's flow-control hook) still lets the peer send ahead, and those bytes wait in the http2 session, outside
  * the JavaScript heap, until the handler asks for the next message.
  *
  * How: `readableHighWaterMark` / `writableHighWaterMark` are read-only in Node's API, so this sets the
@@ -38,5 +39,5 @@ export function limitMessageBuffering(stream: Readable | Writable, messages: num
   return applied && readable === messages && writable === messages;
 }
 
-/** Messages a ByteStream call holds beyond the one its handler is working on. */
+/** Messages a ByteStream call holds beyond the one being worked on. */
 export const BUFFERED_MESSAGES = 1;

@@ -1,17 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import {
-  byteStream,
-  type ReadRequest,
-  ReadRequestSchema,
-  type ReadResponse,
-  ReadResponseSchema,
-  type WriteRequest,
-  WriteRequestSchema,
-  type WriteResponse,
-  WriteResponseSchema,
-} from '@cairn/api';
-import {
   Client,
   credentials,
   Metadata,
@@ -22,6 +11,17 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  byteStream,
+  type ReadRequest,
+  ReadRequestSchema,
+  type ReadResponse,
+  ReadResponseSchema,
+  type WriteRequest,
+  WriteRequestSchema,
+  type WriteResponse,
+  WriteResponseSchema,
+} from './index.js';
 import { limitMessageBuffering } from './message-buffering.js';
 
 const MESSAGES = 24;
@@ -144,6 +144,21 @@ describe('limitMessageBuffering on real grpc-js calls', () => {
     expect(await read(limited.client)).toBe(2);
     expect(limited.observed.applied).toEqual([true]);
     expect(limited.observed.writesBeforeBackpressure).toBe(2);
+  });
+
+  it('limits a client call too: its writer is told to wait after one queued message', async () => {
+    const { client } = await serve(undefined);
+    const call = client.makeClientStreamRequest(
+      byteStream.write.path,
+      byteStream.write.requestSerialize,
+      byteStream.write.responseDeserialize,
+      new Metadata(),
+      () => {},
+    );
+    expect(limitMessageBuffering(call, 1)).toBe(true);
+    const message = () => create(WriteRequestSchema, { data: new Uint8Array(1024) });
+    expect(call.write(message())).toBe(false);
+    call.cancel();
   });
 
   it('refuses a limit below one message', async () => {
