@@ -8,6 +8,22 @@ import {
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 
+const ENCODED = Symbol('cairn.encoded');
+
+/**
+ * Marks `message` as already encoded into `bytes` (its exact protobuf wire form), which the gRPC
+ * serializer then sends as they are. For the one hot message whose encoding the caller can write more
+ * cheaply than the generic encoder (ByteStream's ReadResponse); the caller answers for the bytes matching.
+ */
+export function withEncoding<T extends object>(message: T, bytes: Uint8Array): T {
+  Object.defineProperty(message, ENCODED, { value: bytes, enumerable: false });
+  return message;
+}
+
+function encodingOf(message: unknown): Uint8Array | undefined {
+  return (message as { [ENCODED]?: Uint8Array })[ENCODED];
+}
+
 /**
  * Turns a protobuf-es service descriptor into the definition grpc-js serves and calls, so the `.proto`
  * files are compiled by one generator only. Message (de)serialisation is protobuf-es's binary format.
@@ -23,7 +39,7 @@ export function grpcServiceOf<T extends GenServiceMethods>(service: GenService<T
 function methodDefinition(serviceName: string, method: DescMethod): MethodDefinition<unknown, unknown> {
   const codec = (schema: DescMessage) => ({
     serialize: (message: unknown) => {
-      const bytes = toBinary(schema, message as MessageShape<DescMessage>);
+      const bytes = encodingOf(message) ?? toBinary(schema, message as MessageShape<DescMessage>);
       // A view, not a copy: toBinary's result is ours alone, and ByteStream messages are ~1 MiB each.
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },

@@ -7,7 +7,7 @@ export * from './gen/cairn/controlplane/v1/cas_mapping_pb.js';
 export * from './gen/google/bytestream/bytestream_pb.js';
 export * as health from './gen/grpc/health/v1/health_pb.js';
 export * as reflection from './gen/grpc/reflection/v1/reflection_pb.js';
-export { type GrpcService, grpcServiceOf } from './grpc-service.js';
+export { type GrpcService, grpcServiceOf, withEncoding } from './grpc-service.js';
 export {
   fromGrpcError,
   type GrpcPeer,

@@ -5,7 +5,6 @@ import {
   QueryWriteStatusResponseSchema,
   type ReadRequest,
   type ReadResponse,
-  ReadResponseSchema,
   type WriteRequest,
   type WriteResponse,
   WriteResponseSchema,
@@ -17,7 +16,7 @@ import type { ReadBlob } from '../biz/read-blob.js';
 import type { WriteBlob, WriteChunk } from '../biz/write-blob.js';
 import { blobMetaFrom } from './blob-meta.js';
 import type { CallContext } from './call-context.js';
-import { rechunk } from './rechunk.js';
+import { readResponses } from './read-responses.js';
 import { parseDownloadName, parseUploadName, UPLOAD_NAME_FORM } from './resource-names.js';
 
 /** google.bytestream.ByteStream in proto terms, over the Write/Read use-cases. */
@@ -97,9 +96,9 @@ export class ByteStreamService {
       ctx.signal,
     );
     try {
-      for await (const data of rechunk(read.body, this.chunkBytes)) {
-        yield create(ReadResponseSchema, { data });
-        ctx.sent(data.byteLength);
+      for await (const response of readResponses(read.body, this.chunkBytes)) {
+        yield response;
+        ctx.sent(response.data.byteLength);
       }
     } finally {
       read.release();

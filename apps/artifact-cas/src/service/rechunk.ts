@@ -1,35 +1,36 @@
 /**
- * Regroups a byte stream into pieces of `size` bytes (the last may be shorter): small reads are
- * coalesced so a Read sends few large messages, large ones are split so no message exceeds the limit.
- * A piece is yielded only once the source has handed over all of it, so the source's hold-back of its
- * last chunk (until the digest matched) carries through.
+ * Regroups a byte stream into pieces of `size` bytes (the last may be shorter), each given as the list
+ * of views it is made of, so a caller that copies anyway (an encoder) copies once: small reads are grouped,
+ * large ones split, and nothing is copied here. A piece is yielded only once the source has handed over
+ * all of it, so the source's hold-back of its last chunk (until the digest matched) carries through.
  */
-export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+export async function* gather(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<{ readonly parts: readonly Uint8Array[]; readonly bytes: number }> {
+  let parts: Uint8Array[] = [];
+  let bytes = 0;
   for await (const chunk of source) {
     let rest = chunk;
     while (rest.byteLength > 0) {
-      if (pendingBytes === 0 && rest.byteLength >= size) {
-        yield rest.subarray(0, size);
-        rest = rest.subarray(size);
-        continue;
-      }
-      const take = Math.min(size - pendingBytes, rest.byteLength);
-      pending.push(rest.subarray(0, take));
-      pendingBytes += take;
+      const take = Math.min(size - bytes, rest.byteLength);
+      parts.push(rest.subarray(0, take));
+      bytes += take;
       rest = rest.subarray(take);
-      if (pendingBytes === size) {
-        yield concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
+      if (bytes === size) {
+        yield { parts, bytes };
+        parts = [];
+        bytes = 0;
       }
     }
   }
-  if (pendingBytes > 0) yield concat(pending, pendingBytes);
+  if (bytes > 0) yield { parts, bytes };
 }
 
-function concat(parts: Uint8Array[], bytes: number): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  return Buffer.concat(parts, bytes);
+/** `gather`, with each piece as one buffer: a single view passes through, several are concatenated. */
+export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  for await (const { parts, bytes } of gather(source, size)) {
+    const [only] = parts;
+    yield parts.length === 1 && only ? only : Buffer.concat(parts, bytes);
+  }
 }
