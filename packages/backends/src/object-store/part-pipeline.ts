@@ -24,6 +24,11 @@ export class PartPipeline {
   readonly #upload: PartUploader;
   readonly #cancel = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
+  /**
+   * Part buffers whose upload finished, for the next parts: fresh 8 MiB buffers for every part made the
+   * garbage collector do most of the work and held memory until it did.
+   */
+  readonly #free: Buffer[] = [];
   #current: Buffer | undefined;
   #filled = 0;
   #index = 0;
@@ -81,13 +86,16 @@ export class PartPipeline {
   async cancel(): Promise<void> {
     this.#cancel.abort(new CairnError(Code.Canceled, 'the upload was aborted'));
     this.#current = undefined;
+    this.#free.length = 0;
     await Promise.allSettled([...this.#inFlight]);
   }
 
   #currentPart(): Buffer {
     if (!this.#current) {
       const start = this.#index * this.#partSize;
-      this.#current = Buffer.allocUnsafe(Math.min(this.#partSize, this.#totalSize - start));
+      const size = Math.min(this.#partSize, this.#totalSize - start);
+      const reused = this.#free.pop();
+      this.#current = reused ? reused.subarray(0, size) : Buffer.allocUnsafe(size);
       this.#filled = 0;
     }
     return this.#current;
@@ -104,6 +112,8 @@ export class PartPipeline {
     const task: Promise<void> = this.#upload(index, part, this.#cancel.signal).then(
       () => {
         this.#inFlight.delete(task);
+        // Only a full-size part goes back: a shorter one is the last, never followed by another.
+        if (part.byteLength === this.#partSize) this.#free.push(part);
       },
       (error: unknown) => {
         this.#inFlight.delete(task);

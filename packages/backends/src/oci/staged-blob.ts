@@ -26,6 +26,8 @@ export class OciStagedBlob implements StagedBlob {
   /** Offset of the first byte of `#buffer`: everything before it was handed to a PATCH. */
   #bufferStart = 0;
   #buffer: Uint8Array | undefined;
+  /** A chunk buffer whose PATCH finished, for the next chunk (fresh 8 MiB buffers kept the GC busy). */
+  #spare: Uint8Array | undefined;
   #filled = 0;
   /** The PATCH in flight; it settles without rejecting, leaving any error in `#failure`. */
   #inflight: Promise<void> | undefined;
@@ -132,7 +134,10 @@ export class OciStagedBlob implements StagedBlob {
     if (!this.#buffer) {
       const remaining = this.blob.size - this.#bufferStart;
       // Sized to what is left of the declared blob, so a small blob holds a small buffer.
-      this.#buffer = new Uint8Array(remaining > 0 ? Math.min(this.chunkSize, remaining) : this.chunkSize);
+      const size = remaining > 0 ? Math.min(this.chunkSize, remaining) : this.chunkSize;
+      const spare = this.#spare;
+      this.#spare = undefined;
+      this.#buffer = spare && spare.byteLength >= size ? spare.subarray(0, size) : Buffer.allocUnsafe(size);
       this.#filled = 0;
     }
     return this.#buffer;
@@ -156,6 +161,8 @@ export class OciStagedBlob implements StagedBlob {
       .then(
         (next) => {
           this.#location = next;
+          // The registry has every byte of it now; the buffer can take the next chunk.
+          this.#spare = buffer;
         },
         (error: unknown) => {
           if (error instanceof UploadRangeError) this.#location = error.location;
