@@ -3,7 +3,13 @@ import { expect, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
 import type { Driver } from '../core/provider.js';
 import { type ContextGetter, expectCairnError } from './context.js';
-import { describeGenerated, MiB, pseudoRandomBytes, pseudoRandomSource } from './pseudo-random.js';
+import {
+  describeBody,
+  describeGenerated,
+  MiB,
+  pseudoRandomBytes,
+  pseudoRandomSource,
+} from './pseudo-random.js';
 
 const SIZE = 3 * MiB + 5;
 
@@ -39,6 +45,29 @@ export function readCases(context: ContextGetter): void {
     }
     await expectCairnError(store.download(blob.hex, { offset: SIZE }, live), Code.OutOfRange);
     await expectCairnError(store.download(blob.hex, { offset: SIZE + 10, length: 1 }, live), Code.OutOfRange);
+  });
+
+  it('ends a download with CANCELED when its signal fires midway, and the backend still serves the blob', async () => {
+    const { store, live, seed } = context();
+    const name = seed('cancel-read');
+    const size = 20 * MiB + 3;
+    const blob = await describeGenerated(name, size);
+    await store.upload(pseudoRandomSource(name, size), blob, live);
+    const controller = new AbortController();
+    const download = await store.download(blob.hex, { offset: 0 }, controller.signal);
+    let received = 0;
+    await expectCairnError(
+      (async () => {
+        for await (const chunk of download.body) {
+          received += chunk.byteLength;
+          if (received >= MiB) controller.abort();
+        }
+      })(),
+      Code.Canceled,
+    );
+    expect(received).toBeLessThan(size);
+    // The canceled read released what it held (a connection, a file handle): the next one succeeds.
+    expect(await describeBody((await store.download(blob.hex, { offset: 0 }, live)).body)).toEqual(blob);
   });
 
   it('ends the read of a corrupted blob with DATA_LOSS before its last chunk', async () => {
