@@ -3,7 +3,7 @@
 // Swift s3api, Azurite, a local directory). Progress goes to stderr, Markdown tables to stdout.
 //
 // Knobs: CAIRN_BENCH_BYTES (throughput blob, default 256 MiB), CAIRN_BENCH_RSS_BYTES (memory blob,
-// default 1 GiB), CAIRN_BENCH_REPEATS (best of, default 2), CAIRN_BENCH_BACKENDS (comma list of
+// default 1 GiB), CAIRN_BENCH_REPEATS (best of, default 3), CAIRN_BENCH_BACKENDS (comma list of
 // filesystem, oci, aws-s3, azure-blob; default all).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ function sizesFromEnv(): BenchSizes {
   return {
     bytes: positive('CAIRN_BENCH_BYTES', 256 * MiB, MiB),
     rssBytes: positive('CAIRN_BENCH_RSS_BYTES', GiB, MiB),
-    repeats: positive('CAIRN_BENCH_REPEATS', 2, 1),
+    repeats: positive('CAIRN_BENCH_REPEATS', 3, 1),
   };
 }
 

@@ -45,16 +45,21 @@ export function printBackendTables(figures: readonly BackendFigures[], sizes: Be
   );
 }
 
+/**
+ * The ≥ 0.8 target is for the storage servers. A local directory has no server: its "direct" path is file
+ * I/O inside the bench process with no transport at all, so the ratio shows the cost of the CAS hop itself,
+ * whose targets are bench:cas's (against bare grpc-js and HTTP servers).
+ */
 function ratioRow(backend: BackendFigures, what: string, proxied: Sample, direct: Sample): Row {
   const ratio = proxied.bytesPerSecond / direct.bytesPerSecond;
+  const server = backend.target.kind !== 'filesystem';
   return {
     name: `${backend.target.kind} ${what}`,
     value: gibPerSecond(proxied.bytesPerSecond),
-    ceilingName: 'direct, provider client in-process',
+    ceilingName: server ? 'direct, provider client in-process' : 'direct file I/O in-process (no transport)',
     ceiling: gibPerSecond(direct.bytesPerSecond),
     ratio,
-    target: `≥ ${RATIO_TARGET}`,
-    pass: ratio >= RATIO_TARGET,
+    ...(server ? { target: `≥ ${RATIO_TARGET}`, pass: ratio >= RATIO_TARGET } : {}),
   };
 }
 
