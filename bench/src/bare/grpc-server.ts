@@ -1,9 +1,16 @@
-// A bare grpc-js ByteStream server that only hashes (no storage, no auth), with the same flow-control
-// hook as the CAS: the ceiling of the CAS's gRPC path. Pass `--default-windows` to measure grpc-js as it
-// comes. Prints its port on stdout.
+// A bare grpc-js ByteStream server that only hashes (no storage, no auth), tuned as the CAS is (the same
+// flow-control hook, one message held per stream): the ceiling of the CAS's gRPC path. Pass
+// `--default-windows` to measure grpc-js as it comes. Prints its port on stdout.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
-import { byteStream, ReadResponseSchema, WriteResponseSchema } from '@cairn/api';
+import {
+  BUFFERED_MESSAGES,
+  byteStream,
+  limitMessageBuffering,
+  ReadResponseSchema,
+  WriteResponseSchema,
+} from '@cairn/api';
 // The hook's own module, not the CAS's index: the ceiling should not carry the CAS's heap.
 import { raiseServerFlowControlWindows } from '@cairn/artifact-cas/flow-control';
 import {
@@ -18,10 +25,15 @@ const MiB = 1024 * 1024;
 const block = randomBytes(MiB);
 
 const server = new Server({ 'grpc.max_receive_message_length': 8 * MiB });
-if (!process.argv.includes('--default-windows')) raiseServerFlowControlWindows(server);
+const tuned = !process.argv.includes('--default-windows');
+if (tuned) raiseServerFlowControlWindows(server);
+const tune = (call: Readable | Writable) => {
+  if (tuned) limitMessageBuffering(call, BUFFERED_MESSAGES);
+};
 
 server.addService(byteStream, {
   write(call: ServerReadableStream<{ data: Uint8Array }, unknown>, callback: sendUnaryData<unknown>) {
+    tune(call);
     const hash = createHash('sha256');
     let size = 0n;
     call.on('data', (request: { data: Uint8Array }) => {
@@ -34,6 +46,7 @@ server.addService(byteStream, {
     });
   },
   read(call: ServerWritableStream<{ resourceName: string }, unknown>) {
+    tune(call);
     const size = Number(call.request.resourceName.split('/').at(-1));
     const hash = createHash('sha256');
     let sent = 0;
@@ -61,3 +74,6 @@ server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port
   if (error) throw error;
   process.stdout.write(`${port}\n`);
 });
+
+// A clean exit on SIGTERM, so CAIRN_BENCH_NODE_ARGS="--cpu-prof …" gets its profile written.
+process.once('SIGTERM', () => process.exit(0));
