@@ -8,16 +8,66 @@ export interface Sample {
   readonly cpuShare: number;
   /** CPU seconds (user + system, all threads) the watched process spent per GiB moved. */
   readonly cpuPerGiB: number;
+  /** The whole machine meanwhile: every process (storage server, CAS, bench client, anything else). */
+  readonly machine: MachineLoad;
+}
+
+/** How the machine's cores were used during a transfer, from /proc/stat. */
+export interface MachineLoad {
+  /** CPU seconds all processes and the kernel spent per GiB moved (steal and idle excluded). */
+  readonly cpuPerGiB: number;
+  /** Share of all cores' time that was busy: near 1, the transfer was bound by CPU. */
+  readonly busy: number;
+  /** Share of all cores' time the hypervisor gave to other guests (steal). */
+  readonly steal: number;
 }
 
 /** Times `work` moving `bytes`, watching the CPU time of process `pid` (the CAS, or the bench itself). */
 export async function sample(pid: number, bytes: number, work: () => Promise<unknown>): Promise<Sample> {
   const cpuBefore = await cpuSecondsOf(pid);
+  const machineBefore = await machineTicks();
   const started = process.hrtime.bigint();
   await work();
   const elapsed = seconds(started);
   const cpu = (await cpuSecondsOf(pid)) - cpuBefore;
-  return { bytesPerSecond: bytes / elapsed, cpuShare: cpu / elapsed, cpuPerGiB: (cpu * 1024 ** 3) / bytes };
+  const machineAfter = await machineTicks();
+  const ticks = (field: keyof MachineTicks) => machineAfter[field] - machineBefore[field];
+  const all = ticks('busy') + ticks('idle') + ticks('steal');
+  return {
+    bytesPerSecond: bytes / elapsed,
+    cpuShare: cpu / elapsed,
+    cpuPerGiB: (cpu * 1024 ** 3) / bytes,
+    machine: {
+      cpuPerGiB: (ticks('busy') / TICKS_PER_SECOND) * (1024 ** 3 / bytes),
+      busy: all > 0 ? ticks('busy') / all : 0,
+      steal: all > 0 ? ticks('steal') / all : 0,
+    },
+  };
+}
+
+interface MachineTicks {
+  readonly busy: number;
+  readonly idle: number;
+  readonly steal: number;
+}
+
+/** The machine's CPU time so far, in ticks, from the `cpu` line of /proc/stat. */
+async function machineTicks(): Promise<MachineTicks> {
+  const stat = await readFile('/proc/stat', 'utf8');
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no cpu line');
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const value = (n: number | undefined) => n ?? 0;
+  return {
+    busy: value(user) + value(nice) + value(system) + value(irq) + value(softirq),
+    idle: value(idle) + value(iowait),
+    steal: value(steal),
+  };
 }
 
 /** The fastest of several samples of one transfer: the least disturbed by other work on the machine. */

@@ -43,6 +43,12 @@ export function printBackendTables(figures: readonly BackendFigures[], sizes: Be
       })),
     ),
   );
+  printTable(
+    'The whole machine during those transfers: CPU seconds per GiB of every process (storage server, CAS, bench client), how busy the cores were, and the ratio that CPU alone allows',
+    figures.flatMap((backend) =>
+      (['upload', 'download'] as const).map((direction) => machineRow(backend, direction)),
+    ),
+  );
 }
 
 /**
@@ -60,6 +66,31 @@ function ratioRow(backend: BackendFigures, what: string, proxied: Sample, direct
     ceiling: gibPerSecond(direct.bytesPerSecond),
     ratio,
     ...(server ? { target: `≥ ${RATIO_TARGET}`, pass: ratio >= RATIO_TARGET } : {}),
+  };
+}
+
+/**
+ * The whole machine's CPU per GiB on each path. When the cores are all busy (they are, on this 2-core
+ * machine that also runs the storage servers), a path's throughput is about cores / (machine CPU per GiB),
+ * so direct CPU / proxied CPU bounds the proxy/direct ratio whatever the CAS does with its own share.
+ */
+function machineRow(backend: BackendFigures, direction: keyof Transfer): Row {
+  const direct = backend.direct[direction].machine;
+  const paths = [
+    ['direct', direct],
+    ['gRPC', backend.grpc[direction].machine],
+    ['HTTP', backend.http[direction].machine],
+  ] as const;
+  const per = paths.map(([name, load]) => `${name} ${load.cpuPerGiB.toFixed(1)} s`).join(' · ');
+  const busy = paths.map(([, load]) => `${(load.busy * 100).toFixed(0)}%`).join(' · ');
+  const steal = Math.max(...paths.map(([, load]) => load.steal));
+  const bound = paths
+    .slice(1)
+    .map(([name, load]) => `${name} ${(direct.cpuPerGiB / load.cpuPerGiB).toFixed(2)}`)
+    .join(' · ');
+  return {
+    name: `${backend.target.kind} ${direction}`,
+    value: `${per}; cores busy ${busy}; steal ≤ ${(steal * 100).toFixed(0)}%; CPU bound on ratio: ${bound}`,
   };
 }
 
