@@ -5,6 +5,7 @@
 // Knobs: CAIRN_BENCH_BYTES (throughput blob, default 256 MiB), CAIRN_BENCH_RSS_BYTES (memory blob,
 // default 1 GiB), CAIRN_BENCH_REPEATS (best of, default 3), CAIRN_BENCH_BACKENDS (comma list of
 // filesystem, oci, aws-s3, azure-blob; default all).
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { type BackendFigures, type BenchSizes, measureBackend } from './backends
 import { printBackendTables } from './backends/tables.js';
 import { ALL_KINDS, prepareTargets } from './backends/targets.js';
 import { GiB, MiB } from './data.js';
+import { rerunWithMallocTunables } from './tuned.js';
 
 const progress = (what: string) => process.stderr.write(`  ${what}\n`);
 
@@ -75,7 +77,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 
   process.stdout.write(
     [
-      `bench:backends — ${sizes.bytes / MiB} MiB blobs (best of ${sizes.repeats}), ${sizes.rssBytes / MiB} MiB for memory; load average at start ${load()} (1/5/15 min, ${availableParallelism()} cores)`,
+      `bench:backends — ${sizes.bytes / MiB} MiB blobs (best of ${sizes.repeats}), ${sizes.rssBytes / MiB} MiB for memory; load average at start ${load()} (1/5/15 min, ${availableParallelism()} cores); every process with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(none)'}`,
       '',
       '"direct" is the provider\'s own driver (the same SDK / fetch client code the CAS runs) wrapped in createBlobStore',
       'in the bench process: hashed and verified once, only the CAS hop is missing. "CAS" is the artifact CAS as its own',
@@ -131,4 +133,5 @@ async function run(): Promise<void> {
   }
 }
 
+await rerunWithMallocTunables();
 await run();

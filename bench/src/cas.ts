@@ -5,6 +5,7 @@
 // run side by side as processes of their own and take turns, round after round, so a noisy neighbour on
 // this shared 2-core VM falls on both alike; each figure is the best of its rounds. Every server first
 // moves one untimed blob each way (JIT, heap sizing), as a server that has run for a while would have.
+
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { httpGet, httpPut } from './http-client.js';
 import { memoryOf, resetPeak, type ServerProcess, startNodeServer } from './process.js';
 import { gibPerSecond, mib, printTable, type Row } from './report.js';
 import { fastestOf, type Sample, sample } from './sample.js';
+import { rerunWithMallocTunables } from './tuned.js';
 
 const SIZE = Number(process.env.CAIRN_BENCH_BYTES ?? GiB);
 const REPEATS = Number(process.env.CAIRN_BENCH_REPEATS ?? 3);
@@ -208,7 +210,7 @@ async function transportFigures(
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `bench:cas — ${mib(SIZE)} blobs, best of ${REPEATS} interleaved rounds after a ${mib(WARM_UP_BYTES)} warm-up, ${CONCURRENT_CLIENTS} clients × ${SMALL_UPLOADS} uploads of 1 MiB\n\n`,
+    `bench:cas — ${mib(SIZE)} blobs, best of ${REPEATS} interleaved rounds after a ${mib(WARM_UP_BYTES)} warm-up, ${CONCURRENT_CLIENTS} clients × ${SMALL_UPLOADS} uploads of 1 MiB; every process with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(none)'}\n\n`,
   );
   progress('sha256');
   const sha256 = sha256Throughput(SIZE);
@@ -363,4 +365,5 @@ async function main(): Promise<void> {
   ]);
 }
 
+await rerunWithMallocTunables();
 await main();

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { withMallocTunables } from '@cairn/artifact-cas/malloc-tunables';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -22,6 +23,8 @@ export async function startNodeServer(
   // CAIRN_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers under load.
   const nodeArgs = (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+    // The CAS's malloc settings for every server alike, ceilings included (see malloc-tunables.ts).
+    env: withMallocTunables(process.env) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const pid = child.pid;

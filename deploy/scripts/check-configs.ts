@@ -1,12 +1,14 @@
 // Checks the example configs of deploy/ with the services' own config loaders, given the environment
-// compose.yml sets, and that the files that must agree do: ports (configs, Dockerfile, haproxy.cfg), the
-// token issuer and audience, the JWKS URL, the Vault settings and the Vault policies' paths.
+// compose.yml sets, and that the files that must agree do: ports (configs, Dockerfile, haproxy.cfg), the CAS's
+// malloc settings (Dockerfile), the token issuer and audience, the JWKS URL, the Vault settings and the Vault
+// policies' paths.
 //   node --import tsx deploy/scripts/check-configs.ts        (from the repository root)
 // It needs no Docker; it cannot tell whether the images build or the containers start.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCasConfig } from '@cairn/artifact-cas';
+import { withMallocTunables } from '@cairn/artifact-cas/malloc-tunables';
 import { loadConfig } from '@cairn/controlplane';
 
 const deploy = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,6 +95,7 @@ const expectations: [string, string][] = [
   [dockerfile, `http://127.0.0.1:${ports.controlPlaneHttp}/healthz`],
   [dockerfile, `EXPOSE ${ports.casGrpc} ${ports.casHttp}`],
   [dockerfile, `http://127.0.0.1:${ports.casHttp}/healthz`],
+  [dockerfile, `GLIBC_TUNABLES=${withMallocTunables({}).GLIBC_TUNABLES}`],
   [haproxy, `controlplane:${ports.controlPlaneGrpc} check port ${ports.controlPlaneHttp}`],
   [haproxy, `controlplane:${ports.controlPlaneHttp} check`],
   [haproxy, `cas:${ports.casGrpc} check port ${ports.casHttp}`],

@@ -10,6 +10,8 @@ export interface ChildSpec {
   /** Path of a TypeScript entry, run with `node --import tsx`. */
   readonly entry: string;
   readonly args: readonly string[];
+  /** Its environment, if not this script's own. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Supervisor {
@@ -43,7 +45,7 @@ export function superviseChildren(
     const child = spawn(process.execPath, ['--import', TSX, spec.entry, ...spec.args], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
-      env: process.env,
+      env: spec.env ?? process.env,
     });
     children.set(spec.name, child);
     exits.push(

@@ -5,11 +5,24 @@ import { CairnError } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { startArtifactCas } from './artifact-cas.js';
 import { loadCasConfig } from './config/load-config.js';
+import { MALLOC_TUNABLES, mallocTunablesMissing } from './server/malloc-tunables.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 
 async function main(): Promise<void> {
   const config = await loadCasConfig({ argv: process.argv.slice(2) });
+  const missing = mallocTunablesMissing();
+  if (missing.length > 0) {
+    bootLogger.warn(
+      'started without the malloc settings the CAS is tuned for; it will spend more CPU per GiB',
+      {
+        missing,
+        fix: `start it with GLIBC_TUNABLES=${Object.entries(MALLOC_TUNABLES)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(':')} (npm start and the image do)`,
+      },
+    );
+  }
   const cas = await startArtifactCas(config);
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
