@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCasConfig } from '@cairn/artifact-cas';
-import { withMallocTunables } from '@cairn/artifact-cas/malloc-tunables';
+import { MALLOC_TUNABLES_SETTING } from '@cairn/artifact-cas/malloc-tunables';
 import { loadConfig } from '@cairn/controlplane';
 
 const deploy = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,7 +95,7 @@ const expectations: [string, string][] = [
   [dockerfile, `http://127.0.0.1:${ports.controlPlaneHttp}/healthz`],
   [dockerfile, `EXPOSE ${ports.casGrpc} ${ports.casHttp}`],
   [dockerfile, `http://127.0.0.1:${ports.casHttp}/healthz`],
-  [dockerfile, `GLIBC_TUNABLES=${withMallocTunables({}).GLIBC_TUNABLES}`],
+  [dockerfile, `GLIBC_TUNABLES=${MALLOC_TUNABLES_SETTING}`],
   [haproxy, `controlplane:${ports.controlPlaneGrpc} check port ${ports.controlPlaneHttp}`],
   [haproxy, `controlplane:${ports.controlPlaneHttp} check`],
   [haproxy, `cas:${ports.casGrpc} check port ${ports.casHttp}`],

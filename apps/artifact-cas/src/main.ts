@@ -5,7 +5,7 @@ import { CairnError } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { startArtifactCas } from './artifact-cas.js';
 import { loadCasConfig } from './config/load-config.js';
-import { MALLOC_TUNABLES, mallocTunablesMissing } from './server/malloc-tunables.js';
+import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from './server/malloc-tunables.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 
@@ -17,9 +17,7 @@ async function main(): Promise<void> {
       'started without the malloc settings the CAS is tuned for; it will spend more CPU per GiB',
       {
         missing,
-        fix: `start it with GLIBC_TUNABLES=${Object.entries(MALLOC_TUNABLES)
-          .map(([name, value]) => `${name}=${value}`)
-          .join(':')} (npm start and the image do)`,
+        fix: `start it with GLIBC_TUNABLES=${MALLOC_TUNABLES_SETTING} (npm start and the image do)`,
       },
     );
   }

@@ -26,12 +26,12 @@ describe('withMallocTunables', () => {
 
 describe('mallocTunablesMissing', () => {
   it('names the missing tunables on glibc, and none where the C library is another', () => {
-    expect(mallocTunablesMissing({}, '2.36')).toEqual(Object.keys(MALLOC_TUNABLES));
-    expect(mallocTunablesMissing({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1' }, '2.36')).toEqual([
+    expect(mallocTunablesMissing({}, () => '2.36')).toEqual(Object.keys(MALLOC_TUNABLES));
+    expect(mallocTunablesMissing({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1' }, () => '2.36')).toEqual([
       'glibc.malloc.mmap_threshold',
     ]);
-    expect(mallocTunablesMissing({ GLIBC_TUNABLES: ALL }, '2.36')).toEqual([]);
-    expect(mallocTunablesMissing({}, null)).toEqual([]);
+    expect(mallocTunablesMissing({ GLIBC_TUNABLES: ALL }, () => '2.36')).toEqual([]);
+    expect(mallocTunablesMissing({}, () => null)).toEqual([]);
   });
 
   it('is what glibc applies: the dynamic loader lists the tunables in effect under the environment it builds', () => {

@@ -21,23 +21,33 @@ export const MALLOC_TUNABLES: Readonly<Record<string, number>> = {
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
+/** `names` of MALLOC_TUNABLES as a GLIBC_TUNABLES value. */
+function settingOf(names: readonly string[]): string {
+  return names.map((name) => `${name}=${MALLOC_TUNABLES[name]}`).join(':');
+}
+
+/** The whole of MALLOC_TUNABLES as a GLIBC_TUNABLES value, as the image and the startup warning give it. */
+export const MALLOC_TUNABLES_SETTING = settingOf(Object.keys(MALLOC_TUNABLES));
+
 /** `env` with MALLOC_TUNABLES added to GLIBC_TUNABLES; tunables the caller set already are kept as they are. */
 export function withMallocTunables(env: Environment): Record<string, string | undefined> {
   const missing = missingTunables(env.GLIBC_TUNABLES);
   if (missing.length === 0) return { ...env };
-  const added = missing.map((name) => `${name}=${MALLOC_TUNABLES[name]}`).join(':');
+  const added = settingOf(missing);
   return { ...env, GLIBC_TUNABLES: env.GLIBC_TUNABLES ? `${env.GLIBC_TUNABLES}:${added}` : added };
 }
 
 /**
- * The MALLOC_TUNABLES this process started without, if its C library is glibc (`glibcVersion`, by default
- * what `process.report` says of it; null for another C library); none elsewhere.
+ * The MALLOC_TUNABLES this process started without, if its C library is glibc (`glibcVersion` tells, by
+ * default from `process.report`; null for another C library); none elsewhere. The C library is asked only
+ * when something is missing: a report takes milliseconds, and a tuned start should not pay for it.
  */
 export function mallocTunablesMissing(
   env: Environment = process.env,
-  glibcVersion: string | null = runtimeGlibcVersion(),
+  glibcVersion: () => string | null = runtimeGlibcVersion,
 ): string[] {
-  return glibcVersion === null ? [] : missingTunables(env.GLIBC_TUNABLES);
+  const missing = missingTunables(env.GLIBC_TUNABLES);
+  return missing.length === 0 || glibcVersion() === null ? [] : missing;
 }
 
 function missingTunables(glibcTunables: string | undefined): string[] {
