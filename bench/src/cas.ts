@@ -1,20 +1,22 @@
 // npm run bench:cas — the artifact CAS's data path against its ceilings, measured in one run on this machine.
 // Every figure is printed beside the ceiling it is compared with; see BENCHMARKS.md for recorded results.
 //
-// The CAS and its ceilings (a bare grpc-js ByteStream server and a bare node HTTP server, both hashing only)
+// The CAS and its ceilings (a bare grpc-js ByteStream server and a bare node HTTP server, both hashing only;
+// and, for reference, a bare node HTTP server that also stores, written the plain way)
 // run side by side as processes of their own and take turns, round after round, so a noisy neighbour on
 // this shared 2-core VM falls on both alike; each figure is the best of its rounds. Every server first
 // moves one untimed blob each way (JIT, heap sizing), as a server that has run for a while would have.
 
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createBlobStore, FilesystemDriver, filesystemProvider } from '@cairn/backends';
 import type { Client } from '@grpc/grpc-js';
 import { type BenchCas, startBenchCas } from './cas-process.js';
 import { GiB, MiB, makePayload, type Payload, seconds, sha256Throughput } from './data.js';
 import { byteStreamClient, grpcRead, grpcWrite } from './grpc-client.js';
-import { httpGet, httpPut } from './http-client.js';
+import { httpDelete, httpGet, httpPut } from './http-client.js';
 import { memoryOf, resetPeak, type ServerProcess, startNodeServer } from './process.js';
 import { gibPerSecond, mib, printTable, type Row } from './report.js';
 import { fastestOf, type Sample, sample } from './sample.js';
@@ -86,6 +88,17 @@ function httpPath(
     upload: async (payload) => httpPut(blobUrl(payload), payload, await headers()),
     download: async (stored) => checkDigest(stored, await httpGet(blobUrl(stored), await headers()), bare),
     discard: async () => {},
+  };
+}
+
+/** The bare storing server: the CAS's storage work done the plain way, and its bytes checked as the CAS's are. */
+function storingPath(server: ServerProcess): Path {
+  const url = (payload: Payload) => `http://127.0.0.1:${server.firstLine}/blobs/${payload.hex}`;
+  return {
+    pid: server.pid,
+    upload: (payload) => httpPut(url(payload), payload),
+    download: async (stored) => checkDigest(stored, await httpGet(url(stored))),
+    discard: (payload) => httpDelete(url(payload)),
   };
 }
 
@@ -218,6 +231,7 @@ async function main(): Promise<void> {
   const started: ServerProcess[] = [];
   const cas = await startBenchCas(BLOB_PARENT);
   const clients: Client[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   let measured: Record<string, Figures>;
   let direct: Figures;
   let idle: number;
@@ -228,6 +242,10 @@ async function main(): Promise<void> {
     started.push(bareGrpc);
     const bareHttp = await startNodeServer('bench/src/bare/http-server.ts');
     started.push(bareHttp);
+    const storeDir = await mkdtemp(join(BLOB_PARENT, 'cairn-bench-store-'));
+    cleanups.push(() => rm(storeDir, { recursive: true, force: true }));
+    const storingHttp = await startNodeServer('bench/src/bare/http-store-server.ts', [storeDir]);
+    started.push(storingHttp);
     const bareClient = byteStreamClient(`127.0.0.1:${bareGrpc.firstLine}`, true);
     const casClient = byteStreamClient(cas.grpcAddress, true);
     clients.push(bareClient, casClient);
@@ -252,6 +270,7 @@ async function main(): Promise<void> {
           .download,
         discard,
       },
+      storingHttp: storingPath(storingHttp),
     });
     peak = (await memoryOf(cas.process.pid)).peak;
 
@@ -265,6 +284,7 @@ async function main(): Promise<void> {
   } finally {
     for (const client of clients) client.close();
     for (const server of started) await server.stop();
+    for (const cleanup of cleanups) await cleanup();
     await cas.stop();
   }
   progress('bare grpc-js, default windows');
@@ -273,9 +293,13 @@ async function main(): Promise<void> {
   const connect = await transportFigures('bench/src/bare/connect-server.ts', [], true);
 
   const figure = (name: string) => measured[name] as Figures;
-  const [bareGrpc, casGrpc, bareHttp, casHttp] = ['bareGrpc', 'casGrpc', 'bareHttp', 'casHttp'].map(
-    figure,
-  ) as [Figures, Figures, Figures, Figures];
+  const [bareGrpc, casGrpc, bareHttp, casHttp, storingHttp] = [
+    'bareGrpc',
+    'casGrpc',
+    'bareHttp',
+    'casHttp',
+    'storingHttp',
+  ].map(figure) as [Figures, Figures, Figures, Figures, Figures];
   const ratioRow = (
     name: string,
     value: Sample,
@@ -302,6 +326,7 @@ async function main(): Promise<void> {
   });
   const tunedGrpc = 'bare grpc-js, tuned windows';
   const hashingHttp = 'bare hashing node HTTP';
+  const plainStore = 'bare node HTTP that hashes and stores (pipeline to a file), same dir';
   const rss = peak - idle;
   printTable('Artifact CAS vs. its ceilings', [
     ratioRow('gRPC write', casGrpc.upload, tunedGrpc, bareGrpc.upload, 0.8),
@@ -315,6 +340,8 @@ async function main(): Promise<void> {
       'direct BlobStore download, same dir, in process',
       direct.download,
     ),
+    ratioRow('HTTP PUT', casHttp.upload, plainStore, storingHttp.upload),
+    ratioRow('HTTP GET', casHttp.download, plainStore, storingHttp.download),
     {
       name: '1 MiB uploads/s, 64 clients',
       value: uploadsPerSecond.cas.toFixed(0),
@@ -336,6 +363,8 @@ async function main(): Promise<void> {
     cpuRow('CAS, gRPC read', casGrpc.download, tunedGrpc, bareGrpc.download),
     cpuRow('CAS, HTTP PUT', casHttp.upload, hashingHttp, bareHttp.upload),
     cpuRow('CAS, HTTP GET', casHttp.download, hashingHttp, bareHttp.download),
+    cpuRow('CAS, HTTP PUT', casHttp.upload, plainStore, storingHttp.upload),
+    cpuRow('CAS, HTTP GET', casHttp.download, plainStore, storingHttp.download),
   ]);
   printTable(`Ceilings and transports (blobs under ${BLOB_PARENT})`, [
     { name: 'node sha256', value: gibPerSecond(sha256) },

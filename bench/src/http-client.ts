@@ -40,3 +40,13 @@ export async function httpGet(
   if ((response.statusCode ?? 0) >= 300) throw new Error(`GET ${url} answered ${response.statusCode}`);
   return { size, hex: hash.digest('hex') };
 }
+
+/** DELETEs a resource and resolves when the server answered 2xx. */
+export async function httpDelete(url: string): Promise<void> {
+  const req = request(url, { method: 'DELETE' });
+  req.end();
+  const [response] = (await once(req, 'response')) as [IncomingMessage];
+  response.resume();
+  await once(response, 'end');
+  if ((response.statusCode ?? 0) >= 300) throw new Error(`DELETE ${url} answered ${response.statusCode}`);
+}
