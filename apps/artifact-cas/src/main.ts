@@ -1,16 +1,50 @@
 // The artifact CAS as a process: `node --import tsx apps/artifact-cas/src/main.ts [--config cas.json]`.
-// Configuration: a JSON file (--config or CAIRN_CAS_CONFIG) plus CAIRN_CAS_* environment overrides.
+// Configuration: a JSON file (--config or CAIRN_CAS_CONFIG) plus CAIRN_CAS_* environment overrides (--help lists them).
 // SIGTERM or SIGINT drains gracefully (see RunningArtifactCas.close); a second signal exits at once.
-import { CairnError } from '@cairn/errors';
+import { parseArgs } from 'node:util';
+import { CairnError, Code } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { startArtifactCas } from './artifact-cas.js';
-import { loadCasConfig } from './config/load-config.js';
+import { CAS_CONFIG_DEFAULTS } from './config/cas-config.js';
+import { CAS_ENVIRONMENT, loadCasConfig } from './config/load-config.js';
 import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from './server/malloc-tunables.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 
+const { grpc, http } = CAS_CONFIG_DEFAULTS;
+const USAGE = `Usage: artifact-cas [--config cas.json]
+
+Runs the artifact CAS (gRPC ${grpc.host}:${grpc.port}, HTTP ${http.host}:${http.port} unless configured) until
+SIGINT/SIGTERM, which let streams in flight finish. Settings come from the JSON config file, then from:
+
+${Object.entries(CAS_ENVIRONMENT)
+  .map(([name, what]) => `  ${name.padEnd(30)} ${what}`)
+  .join('\n')}
+`;
+
+/** The command line: `--config` and `--help`; anything else is refused rather than ignored. */
+function argumentsFrom(argv: readonly string[]): { config?: string; help: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+    return { ...(values.config === undefined ? {} : { config: values.config }), help: values.help ?? false };
+  } catch (error) {
+    throw new CairnError(
+      Code.InvalidArgument,
+      `${(error as Error).message}; the CAS takes only --config FILE (and --help), settings go in that file or CAIRN_CAS_* variables`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
-  const config = await loadCasConfig({ argv: process.argv.slice(2) });
+  const args = argumentsFrom(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = await loadCasConfig({ argv: args.config === undefined ? [] : ['--config', args.config] });
   const missing = mallocTunablesMissing();
   if (missing.length > 0) {
     bootLogger.warn(
