@@ -2,7 +2,7 @@
 // in the current folder (see scripts/embedded/layout.ts), then runs the services as child processes,
 // prints where they listen, and stops them gracefully on Ctrl-C or SIGTERM. State survives restarts.
 import { fileURLToPath } from 'node:url';
-import { withMallocTunables } from '@cairn/artifact-cas/malloc-tunables';
+import { withMallocTunables } from '@cairn/malloc-tunables';
 import { ensureEmbeddedHome } from './embedded/bootstrap.js';
 import { superviseChildren, waitUntilReady } from './embedded/supervisor.js';
 

@@ -11,12 +11,12 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isProviderKind, type ProviderKind } from '@cairn/backends';
 import { startTestServers } from '@cairn/backends/testing';
+import { rerunWithMallocTunables } from '@cairn/malloc-tunables';
 import { type BackendCasLauncher, prepareBackendCas } from './backends/cas-process.js';
 import { type BackendFigures, type BenchSizes, measureBackend } from './backends/measure.js';
 import { printBackendTables } from './backends/tables.js';
 import { ALL_KINDS, prepareTargets } from './backends/targets.js';
 import { GiB, MiB } from './data.js';
-import { rerunWithMallocTunables } from './tuned.js';
 
 const progress = (what: string) => process.stderr.write(`  ${what}\n`);
 

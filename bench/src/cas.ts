@@ -20,7 +20,7 @@ import { httpDelete, httpGet, httpPut } from './http-client.js';
 import { memoryOf, resetPeak, type ServerProcess, startNodeServer } from './process.js';
 import { gibPerSecond, mib, printTable, type Row } from './report.js';
 import { fastestOf, type Sample, sample } from './sample.js';
-import { rerunWithMallocTunables } from './tuned.js';
+import { rerunWithMallocTunables } from '@cairn/malloc-tunables';
 
 const SIZE = Number(process.env.CAIRN_BENCH_BYTES ?? GiB);
 const REPEATS = Number(process.env.CAIRN_BENCH_REPEATS ?? 3);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { withMallocTunables } from '@cairn/artifact-cas/malloc-tunables';
+import { withMallocTunables } from '@cairn/malloc-tunables';
 
 export interface ServerProcess {
   readonly child: ChildProcess;

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCasConfig } from '@cairn/artifact-cas';
-import { MALLOC_TUNABLES_SETTING } from '@cairn/artifact-cas/malloc-tunables';
 import { loadConfig } from '@cairn/controlplane';
+import { MALLOC_TUNABLES_SETTING } from '@cairn/malloc-tunables';
 
 const deploy = join(dirname(fileURLToPath(import.meta.url)), '..');
 const problems: string[] = [];

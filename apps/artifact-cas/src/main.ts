@@ -3,11 +3,11 @@
 // SIGTERM or SIGINT drains gracefully (see RunningArtifactCas.close); a second signal exits at once.
 import { parseArgs } from 'node:util';
 import { CairnError, Code } from '@cairn/errors';
+import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from '@cairn/malloc-tunables';
 import { createLogger } from '@cairn/observability';
 import { startArtifactCas } from './artifact-cas.js';
 import { CAS_CONFIG_DEFAULTS } from './config/cas-config.js';
 import { CAS_ENVIRONMENT, loadCasConfig } from './config/load-config.js';
-import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from './server/malloc-tunables.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 

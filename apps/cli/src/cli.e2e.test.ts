@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startTamperingCas, startTestCas, type TestCas } from '@cairn/cas-client/testing';
 import { generateSigningKey } from '@cairn/cas-token';
+import { MALLOC_TUNABLES_SETTING } from '@cairn/malloc-tunables';
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
 import { writeDevHome } from './testing/dev-home.js';
 import { spawnCairn } from './testing/spawn-cairn.js';
@@ -58,6 +60,36 @@ describe('cairn artifact upload, configured by .cairn/cli.json alone', () => {
       existed: true,
       fileName: 'sbom.json',
     });
+  });
+});
+
+describe('the malloc settings (glibc)', () => {
+  it('are in effect in the process that moves the blobs, set by the command line itself', async () => {
+    // A preload (NODE_OPTIONS, inherited by every node process the command starts) records each process.
+    const folder = await mkdtemp(join(project, 'tunables-'));
+    const record = join(folder, 'processes.jsonl');
+    const preload = join(folder, 'record.mjs');
+    await writeFile(
+      preload,
+      `import { appendFileSync } from 'node:fs';
+appendFileSync(${JSON.stringify(record)}, JSON.stringify({ pid: process.pid, tunables: process.env.GLIBC_TUNABLES ?? null }) + '\\n');`,
+    );
+    const run = await spawnCairn(['artifact', 'download', '-d', digest, '--output', 'tunables-copy.json'], {
+      cwd: project,
+      env: {
+        NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+        GLIBC_TUNABLES: 'glibc.malloc.arena_max=1',
+      },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect((await readFile(join(project, 'tunables-copy.json'))).equals(bytes)).toBe(true);
+    const runs = (await readFile(record, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { pid: number; tunables: string | null });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.tunables).toBe(MALLOC_TUNABLES_SETTING);
   });
 });
 

@@ -9,7 +9,10 @@ export interface CairnRun {
   readonly stderr: string;
 }
 
-/** Runs the real `cairn` executable as a user would, with only the CAIRN_* variables the test gives. */
+/**
+ * Runs the real `cairn` executable as a user would (as a command, so its `#!` line applies), with only
+ * the CAIRN_* variables the test gives.
+ */
 export function spawnCairn(
   args: readonly string[],
   options: { cwd: string; env?: Record<string, string> },
@@ -20,7 +23,7 @@ export function spawnCairn(
   }
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(bin, args, {
       cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,8 +9,8 @@
  * server gains as much, so bench ceilings get the same settings.
  *
  * How: glibc reads `GLIBC_TUNABLES` once, when a process starts, so a process cannot set it for itself:
- * whoever starts the CAS does (`npm start`, the image, the benchmarks), and the CAS warns at startup when
- * it runs without. Free memory up to `trim_threshold` stays in the heap for the next buffers; allocations
+ * whoever starts it does (`npm start` and the image for the CAS, the `#!` line of the `cairn` command,
+ * `rerunWithMallocTunables` for the benches), and the CAS warns at startup when it runs without. Free memory up to `trim_threshold` stays in the heap for the next buffers; allocations
  * below `mmap_threshold` (the 1 MiB messages, the 8 MiB part buffers) come from the heap instead of fresh
  * mappings. Where the C library is not glibc (musl, macOS) the variable means nothing and nothing warns.
  */
