@@ -134,7 +134,7 @@ export function createCasConfig(init: unknown = {}, baseDir = process.cwd()): Ca
     );
   }
   const secrets = objectAt(root.secrets, 'secrets');
-  if (secrets !== undefined) stringAt(secrets.kind, 'secrets.kind');
+  if (secrets !== undefined) checkSecretsKeys(secrets);
 
   return {
     grpc: {
@@ -192,6 +192,35 @@ function section(root: ConfigObject, key: keyof CasConfig, defaults: object): Co
   for (const name of Object.keys(value))
     if (!known.has(name)) throw configError(`${key}.${name}`, 'is not a CAS setting');
   return value;
+}
+
+/** The keys a secrets section of each kind takes (open-secret-store.ts reads them). */
+const SECRETS_KEYS = {
+  file: ['kind', 'directory', 'keyFile'],
+  vault: [
+    'kind',
+    'endpoint',
+    'tokenFile',
+    'mount',
+    'prefix',
+    'namespace',
+    'requestTimeoutMs',
+    'caCertificateFile',
+  ],
+} as const;
+
+function checkSecretsKeys(secrets: ConfigObject): void {
+  const kind = oneOf(secrets.kind, 'secrets.kind', ['file', 'vault'] as const);
+  if (kind === undefined) throw configError('secrets.kind', 'is required: "file" or "vault"');
+  const known: readonly string[] = SECRETS_KEYS[kind];
+  for (const name of Object.keys(secrets)) {
+    if (!known.includes(name)) {
+      throw configError(
+        `secrets.${name}`,
+        `is not a setting of a ${kind} secret store (it takes ${known.join(', ')})`,
+      );
+    }
+  }
 }
 
 /** File-store paths in a config file are relative to it, like every other path there. */

@@ -128,4 +128,21 @@ describe('loadCasConfig', () => {
       /--config needs a path/,
     );
   });
+
+  it('refuses a secrets key its kind does not take, and a secrets section without a kind', () => {
+    const tokens = { keyFile: '/keys/jwks.json' };
+    expect(() =>
+      createCasConfig({ tokens, secrets: { kind: 'file', directory: '/s', keyfile: '/k' } }),
+    ).toThrowError(
+      /secrets\.keyfile is not a setting of a file secret store \(it takes kind, directory, keyFile\)/,
+    );
+    expect(() =>
+      createCasConfig({ tokens, secrets: { kind: 'vault', endpoint: 'https://v', timeoutMs: 5 } }),
+    ).toThrowError(/secrets\.timeoutMs/);
+    expect(() => createCasConfig({ tokens, secrets: { directory: '/s' } })).toThrowError(
+      /secrets\.kind is required/,
+    );
+    const vault = { kind: 'vault', endpoint: 'https://v', caCertificateFile: '/ca.pem', requestTimeoutMs: 5 };
+    expect(createCasConfig({ tokens, secrets: vault }).secrets).toEqual(vault);
+  });
 });

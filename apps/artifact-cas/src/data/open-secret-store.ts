@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CairnError, Code } from '@cairn/errors';
 import { createSecretStore, type SecretStore } from '@cairn/secrets';
 import type { SecretStoreSettings } from '../config/cas-config.js';
-import { configError, stringAt } from '../config/config-input.js';
+import { configError, integerAt, stringAt } from '../config/config-input.js';
 
 /**
  * Builds the secret store the config names. Key material never sits in the config itself:
@@ -38,7 +38,7 @@ export async function openSecretStore(
         throw configError('secrets.tokenFile', 'or $CAIRN_CAS_VAULT_TOKEN must give the Vault token');
       const caFile = stringAt(settings.caCertificateFile, 'secrets.caCertificateFile');
       const optional = (key: string) => stringAt(settings[key], `secrets.${key}`);
-      const timeout = settings.requestTimeoutMs;
+      const timeout = integerAt(settings.requestTimeoutMs, 'secrets.requestTimeoutMs', 1, 600_000);
       return createSecretStore({
         kind: 'vault',
         endpoint,
@@ -46,7 +46,7 @@ export async function openSecretStore(
         mount: optional('mount'),
         prefix: typeof settings.prefix === 'string' ? settings.prefix : undefined,
         namespace: optional('namespace'),
-        requestTimeoutMs: typeof timeout === 'number' ? timeout : undefined,
+        requestTimeoutMs: timeout,
         caCertificate: caFile ? await readSecretFile(caFile, 'secrets.caCertificateFile', signal) : undefined,
       });
     }

@@ -17,7 +17,7 @@ export async function openSecretStore(
     return createSecretStore({ kind: 'file', directory: config.directory, key });
   }
   const token = config.tokenFile
-    ? await readTokenFile(config.tokenFile, signal)
+    ? await readConfigFile(config.tokenFile, 'the Vault token file', signal)
     : env.CAIRN_SECRETS_VAULT_TOKEN;
   if (!token?.trim()) {
     throw new CairnError(
@@ -25,6 +25,9 @@ export async function openSecretStore(
       'configuration: the Vault secret store needs a token: set secrets.tokenFile or $CAIRN_SECRETS_VAULT_TOKEN',
     );
   }
+  const caCertificate = config.caCertificateFile
+    ? await readConfigFile(config.caCertificateFile, 'the Vault CA certificate', signal)
+    : undefined;
   return createSecretStore({
     kind: 'vault',
     endpoint: config.endpoint,
@@ -33,13 +36,14 @@ export async function openSecretStore(
     prefix: config.prefix,
     namespace: config.namespace,
     requestTimeoutMs: config.requestTimeoutMs,
+    caCertificate,
   });
 }
 
-async function readTokenFile(path: string, signal: AbortSignal): Promise<string> {
+async function readConfigFile(path: string, what: string, signal: AbortSignal): Promise<string> {
   try {
     return await readFile(path, { encoding: 'utf8', signal });
   } catch (error) {
-    throw CairnError.from(error, Code.FailedPrecondition, `cannot read the Vault token file ${path}`);
+    throw CairnError.from(error, Code.FailedPrecondition, `cannot read ${what} ${path}`);
   }
 }

@@ -13,6 +13,23 @@ export function objectAt(value: unknown, key: string): ConfigObject | undefined 
   return value as ConfigObject;
 }
 
+/**
+ * A section of the config: an object whose keys are all in `known`, so a misspelt setting is refused
+ * rather than silently left at its default.
+ */
+export function sectionAt(value: unknown, key: string, known: readonly string[]): ConfigObject | undefined {
+  const section = objectAt(value, key);
+  for (const name of Object.keys(section ?? {})) {
+    if (!known.includes(name)) {
+      throw configError(
+        `${key}.${name}`,
+        `is not a control plane setting (${key} takes ${known.join(', ')})`,
+      );
+    }
+  }
+  return section;
+}
+
 export function stringAt(value: unknown, key: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw configError(key, 'must be a string');

@@ -52,4 +52,44 @@ describe('control plane config', () => {
     expect(() => createConfig({}, { DATABASE_URL: 'mysql://x' }, '/')).toThrow(/postgres/);
     expect(() => createConfig({ secrets: { kind: 'vault' } }, {}, '/')).toThrow(/endpoint/);
   });
+
+  it('refuses a misspelt key inside a section instead of leaving the setting at its default', () => {
+    expect(() => createConfig({ grpc: { prot: 9100 } }, {}, '/')).toThrow(
+      /grpc\.prot is not a control plane setting \(grpc takes host, port\)/,
+    );
+    expect(() => createConfig({ database: { uri: 'postgres://db/cairn' } }, {}, '/')).toThrow(
+      /database\.uri/,
+    );
+    expect(() => createConfig({ tokens: { lifetime: 60 } }, {}, '/')).toThrow(/tokens\.lifetime/);
+    expect(() => createConfig({ attestations: { skipDBStorage: true } }, {}, '/')).toThrow(
+      /attestations\.skipDBStorage/,
+    );
+    // The keys a secrets section takes depend on its kind.
+    expect(() => createConfig({ secrets: { kind: 'file', endpoint: 'https://v' } }, {}, '/')).toThrow(
+      /secrets\.endpoint is not a control plane setting \(secrets takes kind, directory, keyFile\)/,
+    );
+    expect(() =>
+      createConfig({ secrets: { kind: 'vault', endpoint: 'https://v', tokenfile: '/t' } }, {}, '/'),
+    ).toThrow(/secrets\.tokenfile/);
+    // The environment may switch the kind; the file's section of the other kind is then unused, not wrong.
+    const switched = createConfig(
+      { secrets: { kind: 'file', directory: '/s' } },
+      { CAIRN_SECRETS_KIND: 'vault', CAIRN_SECRETS_VAULT_ADDR: 'https://v' },
+      '/',
+    );
+    expect(switched.secrets).toEqual({ kind: 'vault', endpoint: 'https://v' });
+  });
+
+  it('takes a CA certificate file for a Vault behind a private CA, resolved beside the config file', () => {
+    const config = createConfig(
+      { secrets: { kind: 'vault', endpoint: 'https://vault:8200', caCertificateFile: 'vault-ca.pem' } },
+      {},
+      '/etc/cairn',
+    );
+    expect(config.secrets).toEqual({
+      kind: 'vault',
+      endpoint: 'https://vault:8200',
+      caCertificateFile: '/etc/cairn/vault-ca.pem',
+    });
+  });
 });

@@ -9,6 +9,7 @@ import {
   integerAt,
   objectAt,
   oneOf,
+  sectionAt,
   stringAt,
   stringListAt,
 } from './config-reader.js';
@@ -24,6 +25,8 @@ export type SecretsConfig =
       readonly prefix?: string;
       readonly namespace?: string;
       readonly requestTimeoutMs?: number;
+      /** PEM file of the CA that signed Vault's certificate, when it is not a public one. */
+      readonly caCertificateFile?: string;
     };
 
 /** The whole configuration of one control plane; every field has a default (`loadConfig` fills them). */
@@ -112,14 +115,30 @@ export function createConfig(
   const path = (value: string) => (isAbsolute(value) ? value : resolve(baseDir, value));
 
   const stateDir = path(get('CAIRN_STATE_DIR') ?? stringAt(root.stateDir, 'stateDir') ?? '.cairn');
-  const grpc = objectAt(root.grpc, 'grpc') ?? {};
-  const http = objectAt(root.http, 'http') ?? {};
+  const grpc = sectionAt(root.grpc, 'grpc', ['host', 'port']) ?? {};
+  const http = sectionAt(root.http, 'http', ['host', 'port']) ?? {};
   const host = get('CAIRN_CONTROLPLANE_HOST');
-  const tokens = objectAt(root.tokens, 'tokens') ?? {};
-  const validation = objectAt(root.validation, 'validation') ?? {};
-  const cas = objectAt(root.cas, 'cas') ?? {};
-  const log = objectAt(root.log, 'log') ?? {};
-  const attestations = objectAt(root.attestations, 'attestations') ?? {};
+  const tokens =
+    sectionAt(root.tokens, 'tokens', [
+      'issuer',
+      'audience',
+      'lifetimeSeconds',
+      'signingKeyFile',
+      'previousKeyFiles',
+      'recordGraceSeconds',
+    ]) ?? {};
+  const validation =
+    sectionAt(root.validation, 'validation', [
+      'timeoutMs',
+      'primaryIntervalMs',
+      'allIntervalMs',
+      'tickMs',
+      'batchSize',
+    ]) ?? {};
+  const cas = sectionAt(root.cas, 'cas', ['grpcAddress']) ?? {};
+  const log = sectionAt(root.log, 'log', ['level']) ?? {};
+  const attestations =
+    sectionAt(root.attestations, 'attestations', ['skipDbStorage', 'casTimeoutMs', 'maxBundleBytes']) ?? {};
 
   const config: ControlPlaneConfig = {
     stateDir,
@@ -131,7 +150,12 @@ export function createConfig(
       host: host ?? stringAt(http.host, 'http.host') ?? '127.0.0.1',
       port: integerAt(get('CAIRN_CONTROLPLANE_HTTP_PORT') ?? http.port, 'http.port', 0, 65535) ?? 8000,
     },
-    database: databaseConfig(objectAt(root.database, 'database') ?? {}, get('DATABASE_URL'), stateDir, path),
+    database: databaseConfig(
+      sectionAt(root.database, 'database', ['url', 'maxConnections', 'pgliteDir']) ?? {},
+      get('DATABASE_URL'),
+      stateDir,
+      path,
+    ),
     secrets: secretsConfig(objectAt(root.secrets, 'secrets'), env, stateDir, path),
     tokens: {
       issuer: stringAt(tokens.issuer, 'tokens.issuer') ?? CAS_TOKEN_DEFAULTS.issuer,
@@ -166,8 +190,15 @@ export function createConfig(
         integerAt(validation.batchSize, 'validation.batchSize', 1, 10_000) ??
         DEFAULT_VALIDATION_SCHEDULE.batchSize,
     },
-    ...bootstrapConfig(objectAt(root.bootstrap, 'bootstrap'), get('CAIRN_BOOTSTRAP_ORGANIZATION'), path),
-    ...embeddedConfig(objectAt(root.embedded, 'embedded'), path),
+    ...bootstrapConfig(
+      sectionAt(root.bootstrap, 'bootstrap', ['organization', 'apiTokenFile']),
+      get('CAIRN_BOOTSTRAP_ORGANIZATION'),
+      path,
+    ),
+    ...embeddedConfig(
+      sectionAt(root.embedded, 'embedded', ['organization', 'blobsDir', 'cliConfigFile']),
+      path,
+    ),
     attestations: {
       skipDbStorage:
         booleanAt(
@@ -214,6 +245,21 @@ function databaseConfig(
   return { kind: 'pglite', dataDir: dataDir ? path(dataDir) : join(stateDir, 'db') };
 }
 
+/** The keys a secrets section of each kind takes. */
+const SECRETS_KEYS = {
+  file: ['kind', 'directory', 'keyFile'],
+  vault: [
+    'kind',
+    'endpoint',
+    'tokenFile',
+    'mount',
+    'prefix',
+    'namespace',
+    'requestTimeoutMs',
+    'caCertificateFile',
+  ],
+} as const;
+
 function secretsConfig(
   section: ConfigObject | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -232,6 +278,10 @@ function secretsConfig(
   }
   const kind =
     oneOf(get('CAIRN_SECRETS_KIND') ?? settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
+  // Keys are checked against the kind the section itself names: the environment may switch the kind and
+  // leave a file's section of the other kind unused, which is not a mistake in the file.
+  const sectionKind = oneOf(settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
+  sectionAt(settings, 'secrets', SECRETS_KEYS[sectionKind]);
   if (kind === 'file') {
     return {
       kind,
@@ -252,6 +302,7 @@ function secretsConfig(
     throw configError('secrets.endpoint (CAIRN_SECRETS_VAULT_ADDR)', 'is required for a Vault secret store');
   const optional = (name: string, key: string) => get(name) ?? stringAt(settings[key], `secrets.${key}`);
   const tokenFile = stringAt(settings.tokenFile, 'secrets.tokenFile');
+  const caCertificateFile = stringAt(settings.caCertificateFile, 'secrets.caCertificateFile');
   const mount = optional('CAIRN_SECRETS_VAULT_MOUNT', 'mount');
   const prefix = optional('CAIRN_SECRETS_VAULT_PREFIX', 'prefix');
   const namespace = optional('CAIRN_SECRETS_VAULT_NAMESPACE', 'namespace');
@@ -260,6 +311,7 @@ function secretsConfig(
     kind,
     endpoint,
     ...(tokenFile ? { tokenFile: path(tokenFile) } : {}),
+    ...(caCertificateFile ? { caCertificateFile: path(caCertificateFile) } : {}),
     ...(mount === undefined ? {} : { mount }),
     ...(prefix === undefined ? {} : { prefix }),
     ...(namespace === undefined ? {} : { namespace }),

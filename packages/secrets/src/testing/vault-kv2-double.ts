@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { failure, type Kv2Answer, Kv2Engine } from './kv2-engine.js';
 
@@ -12,6 +13,8 @@ export interface VaultKv2DoubleOptions {
   mounts?: readonly string[];
   /** Refuse writes without `options.cas`, like a mount configured with `cas_required=true`. */
   casRequired?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM), as a Vault behind a private CA does. */
+  tls?: { readonly key: string; readonly cert: string };
 }
 
 /** One call the double received (never its token or body). */
@@ -31,7 +34,7 @@ export interface VaultKv2Request {
  * beyond full/read-only tokens, no leases, no persistence.
  */
 export interface VaultKv2Double {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://` with `tls` */
   readonly endpoint: string;
   /** The first full-access token. */
   readonly token: string;
@@ -103,7 +106,7 @@ export async function startVaultKv2Double(options: VaultKv2DoubleOptions = {}): 
     return failure(405, 'unsupported operation');
   };
 
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     readJson(request).then(
       (body) => {
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -118,7 +121,8 @@ export async function startVaultKv2Double(options: VaultKv2DoubleOptions = {}): 
       },
       () => send(response, failure(413, 'request body too large')),
     );
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -127,7 +131,7 @@ export async function startVaultKv2Double(options: VaultKv2DoubleOptions = {}): 
   const [token] = fullTokens;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     token: token ?? '',
     requests,
     currentVersion: (path, where = {}) =>

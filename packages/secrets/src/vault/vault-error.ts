@@ -41,7 +41,7 @@ export function vaultError(error: unknown, context: VaultCallContext): CairnErro
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL/.test(code)) {
     return new CairnError(
       Code.Unavailable,
-      `cannot verify the TLS certificate of the secret store at ${endpoint} (${code}); configure caCertificate with the CA that signed it`,
+      `cannot verify the TLS certificate of the secret store at ${endpoint} (${code}); give the CA that signed it (secrets.caCertificateFile)`,
       { cause, details: { reason: 'vault_tls' } },
     );
   }

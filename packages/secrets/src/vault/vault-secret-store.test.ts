@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { inspect } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect, promisify } from 'node:util';
 import { Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode, secretStoreContract } from '../secret-store-contract.js';
@@ -186,6 +190,61 @@ describe('VaultSecretStore against a double of Vault KV v2 HTTP API', () => {
       const pending = store.put('x', { a: 'b' }, controller.signal);
       setTimeout(() => controller.abort(), 50);
       await expectCode(pending, Code.Canceled);
+    });
+  });
+
+  describe('a Vault whose certificate a private CA signed (double over HTTPS)', () => {
+    let vault: VaultKv2Double;
+    let certificate: string;
+
+    beforeAll(async () => {
+      // A self-signed certificate for 127.0.0.1 is its own CA: trusting it is what caCertificate is for.
+      const dir = await mkdtemp(join(tmpdir(), 'cairn-vault-tls-'));
+      try {
+        await promisify(execFile)('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ]);
+        certificate = await readFile(join(dir, 'cert.pem'), 'utf8');
+        const key = await readFile(join(dir, 'key.pem'), 'utf8');
+        vault = await startVaultKv2Double({ tls: { key, cert: certificate } });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+    afterAll(async () => {
+      await vault?.close();
+    });
+
+    it('works when given the CA, and refuses the connection without it, saying which setting to give', async () => {
+      expect(vault.endpoint).toMatch(/^https:/);
+      const trusting = createVaultSecretStore({
+        endpoint: vault.endpoint,
+        token: vault.token,
+        caCertificate: certificate,
+      });
+      await trusting.put('tls/x', { key: 'v' }, signal);
+      expect(await trusting.get('tls/x', signal)).toEqual({ key: 'v' });
+
+      const untrusting = createVaultSecretStore({ endpoint: vault.endpoint, token: vault.token });
+      const refused = untrusting.get('tls/x', signal);
+      await expectCode(refused, Code.Unavailable);
+      await expect(refused).rejects.toThrow(/cannot verify the TLS certificate.*secrets\.caCertificateFile/);
     });
   });
 
