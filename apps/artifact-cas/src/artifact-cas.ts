@@ -107,7 +107,7 @@ export async function startArtifactCas(
     http = await startHttpServer(
       config.http,
       new HttpCalls(authenticator, metrics, logger, inFlight),
-      new BlobRoutes(new PutBlob(access), reads, config.reads.chunkBytes),
+      new BlobRoutes(new PutBlob(access), reads),
       state,
       metrics,
       logger,

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { type ReadResponse, ReadResponseSchema, withEncoding } from '@cairn/api';
-import { gather } from './rechunk.js';
+import { gather } from './gather.js';
 
 /** Key and wire type of ReadResponse.data (a length-delimited field). */
 const DATA_KEY = (ReadResponseSchema.field.data.number << 3) | 2;

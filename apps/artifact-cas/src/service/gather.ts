@@ -26,11 +26,3 @@ export async function* gather(
   }
   if (bytes > 0) yield { parts, bytes };
 }
-
-/** `gather`, with each piece as one buffer: a single view passes through, several are concatenated. */
-export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  for await (const { parts, bytes } of gather(source, size)) {
-    const [only] = parts;
-    yield parts.length === 1 && only ? only : Buffer.concat(parts, bytes);
-  }
-}

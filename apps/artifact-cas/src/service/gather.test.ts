@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rechunk } from './rechunk.js';
+import { gather } from './gather.js';
 
 async function collect(chunks: number[], size: number): Promise<number[]> {
   async function* source() {
@@ -8,15 +8,16 @@ async function collect(chunks: number[], size: number): Promise<number[]> {
   }
   const out: number[] = [];
   const bytes: number[] = [];
-  for await (const piece of rechunk(source(), size)) {
-    out.push(piece.byteLength);
-    bytes.push(...piece);
+  for await (const { parts, bytes: length } of gather(source(), size)) {
+    expect(parts.reduce((sum, part) => sum + part.byteLength, 0)).toBe(length);
+    out.push(length);
+    for (const part of parts) bytes.push(...part);
   }
   expect(bytes).toEqual(Array.from({ length: bytes.length }, (_, i) => i % 251));
   return out;
 }
 
-describe('rechunk', () => {
+describe('gather', () => {
   it('coalesces small chunks and splits large ones', async () => {
     expect(await collect([3, 3, 3, 3], 4)).toEqual([4, 4, 4]);
     expect(await collect([10], 4)).toEqual([4, 4, 2]);
@@ -32,7 +33,7 @@ describe('rechunk', () => {
     const seen: number[] = [];
     await expect(
       (async () => {
-        for await (const piece of rechunk(failing(), 4)) seen.push(piece.byteLength);
+        for await (const piece of gather(failing(), 4)) seen.push(piece.bytes);
       })(),
     ).rejects.toThrow('corrupt');
     expect(seen).toEqual([4]);
