@@ -1,3 +1,4 @@
+export { SECRET_STORE_SETTINGS } from './config-settings.js';
 export { createSecretStore, type SecretStoreConfig } from './create-secret-store.js';
 export {
   createFileSecretStore,

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CAS_TOKEN_DEFAULTS } from '@cairn/cas-token';
 import type { LogLevel } from '@cairn/observability';
+import { SECRET_STORE_SETTINGS } from '@cairn/secrets';
 import {
   type ConfigObject,
   configError,
@@ -194,25 +195,10 @@ function section(root: ConfigObject, key: keyof CasConfig, defaults: object): Co
   return value;
 }
 
-/** The keys a secrets section of each kind takes (open-secret-store.ts reads them). */
-const SECRETS_KEYS = {
-  file: ['kind', 'directory', 'keyFile'],
-  vault: [
-    'kind',
-    'endpoint',
-    'tokenFile',
-    'mount',
-    'prefix',
-    'namespace',
-    'requestTimeoutMs',
-    'caCertificateFile',
-  ],
-} as const;
-
 function checkSecretsKeys(secrets: ConfigObject): void {
   const kind = oneOf(secrets.kind, 'secrets.kind', ['file', 'vault'] as const);
   if (kind === undefined) throw configError('secrets.kind', 'is required: "file" or "vault"');
-  const known: readonly string[] = SECRETS_KEYS[kind];
+  const known: readonly string[] = SECRET_STORE_SETTINGS[kind];
   for (const name of Object.keys(secrets)) {
     if (!known.includes(name)) {
       throw configError(

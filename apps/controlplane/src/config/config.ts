@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { CAS_TOKEN_DEFAULTS } from '@cairn/cas-token';
 import type { LogLevel } from '@cairn/observability';
+import { SECRET_STORE_SETTINGS } from '@cairn/secrets';
 import { DEFAULT_VALIDATION_SCHEDULE } from '../biz/index.js';
 import {
   booleanAt,
@@ -245,21 +246,6 @@ function databaseConfig(
   return { kind: 'pglite', dataDir: dataDir ? path(dataDir) : join(stateDir, 'db') };
 }
 
-/** The keys a secrets section of each kind takes. */
-const SECRETS_KEYS = {
-  file: ['kind', 'directory', 'keyFile'],
-  vault: [
-    'kind',
-    'endpoint',
-    'tokenFile',
-    'mount',
-    'prefix',
-    'namespace',
-    'requestTimeoutMs',
-    'caCertificateFile',
-  ],
-} as const;
-
 function secretsConfig(
   section: ConfigObject | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -281,7 +267,7 @@ function secretsConfig(
   // Keys are checked against the kind the section itself names: the environment may switch the kind and
   // leave a file's section of the other kind unused, which is not a mistake in the file.
   const sectionKind = oneOf(settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
-  sectionAt(settings, 'secrets', SECRETS_KEYS[sectionKind]);
+  sectionAt(settings, 'secrets', SECRET_STORE_SETTINGS[sectionKind]);
   if (kind === 'file') {
     return {
       kind,
