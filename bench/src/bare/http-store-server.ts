@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-const directory = process.argv[2];
-if (!directory) throw new Error('usage: http-store-server.ts DIR');
-const storeDir: string = directory;
+const storeDir = process.argv[2];
+if (!storeDir) throw new Error('usage: http-store-server.ts DIR');
 
 function hashing(hash: ReturnType<typeof createHash>): Transform {
   return new Transform({

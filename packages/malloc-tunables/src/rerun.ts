@@ -5,8 +5,8 @@ import { mallocTunablesMissing, withMallocTunables } from './malloc-tunables.js'
 /**
  * Runs this very command again in a child process that has MALLOC_TUNABLES, unless this one has them (or
  * the C library is not glibc), and exits with the child's status; returns at once when there is nothing
- * to do. For a process that cannot be started with them by whoever starts it (a CLI run by hand, a bench):
- * glibc reads GLIBC_TUNABLES only at startup. The child shares stdin, stdout and stderr (a terminal stays a
+ * to do. For a process that cannot be started with them by whoever starts it (the benches, run through
+ * npm): glibc reads GLIBC_TUNABLES only at startup. The child shares stdin, stdout and stderr (a terminal stays a
  * terminal); a terminal's Ctrl-C reaches it directly (same process group), and a SIGTERM or SIGHUP sent to
  * this process is passed on.
  */
