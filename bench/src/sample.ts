@@ -8,6 +8,11 @@ export interface Sample {
   readonly cpuShare: number;
   /** CPU seconds (user + system, all threads) the watched process spent per GiB moved. */
   readonly cpuPerGiB: number;
+  /**
+   * The part of `cpuPerGiB` spent in the kernel: socket copies, and for a server that stores, the page
+   * cache or tmpfs pages its writes fill (on this VM several times dearer when the memory is fresh).
+   */
+  readonly systemPerGiB: number;
   /** The whole machine meanwhile: every process (storage server, CAS, bench client, anything else). */
   readonly machine: MachineLoad;
 }
@@ -24,12 +29,14 @@ export interface MachineLoad {
 
 /** Times `work` moving `bytes`, watching the CPU time of process `pid` (the CAS, or the bench itself). */
 export async function sample(pid: number, bytes: number, work: () => Promise<unknown>): Promise<Sample> {
-  const cpuBefore = await cpuSecondsOf(pid);
+  const cpuBefore = await cpuTimesOf(pid);
   const machineBefore = await machineTicks();
   const started = process.hrtime.bigint();
   await work();
   const elapsed = seconds(started);
-  const cpu = (await cpuSecondsOf(pid)) - cpuBefore;
+  const cpuAfter = await cpuTimesOf(pid);
+  const system = cpuAfter.system - cpuBefore.system;
+  const cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
   const machineAfter = await machineTicks();
   const ticks = (field: keyof MachineTicks) => machineAfter[field] - machineBefore[field];
   const all = ticks('busy') + ticks('idle') + ticks('steal');
@@ -37,6 +44,7 @@ export async function sample(pid: number, bytes: number, work: () => Promise<unk
     bytesPerSecond: bytes / elapsed,
     cpuShare: cpu / elapsed,
     cpuPerGiB: (cpu * 1024 ** 3) / bytes,
+    systemPerGiB: (system * 1024 ** 3) / bytes,
     machine: {
       cpuPerGiB: (ticks('busy') / TICKS_PER_SECOND) * (1024 ** 3 / bytes),
       busy: all > 0 ? ticks('busy') / all : 0,
@@ -80,11 +88,11 @@ export function fastestOf(samples: readonly Sample[]): Sample {
 // USER_HZ is 100 on every Linux this runs on.
 const TICKS_PER_SECOND = 100;
 
-/** User plus system CPU seconds of a process so far, from /proc/<pid>/stat. */
-export async function cpuSecondsOf(pid: number): Promise<number> {
+/** User and system CPU seconds of a process so far (all its threads), from /proc/<pid>/stat. */
+export async function cpuTimesOf(pid: number): Promise<{ user: number; system: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the line, so 12 and 13 after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
 }
