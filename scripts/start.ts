@@ -2,6 +2,7 @@
 // in the current folder (see scripts/embedded/layout.ts), then runs the services as child processes,
 // prints where they listen, and stops them gracefully on Ctrl-C or SIGTERM. State survives restarts.
 import { fileURLToPath } from 'node:url';
+import { CAS_NODE_FLAGS } from '@cairn/artifact-cas/node-flags';
 import { withMallocTunables } from '@cairn/malloc-tunables';
 import { ensureEmbeddedHome } from './embedded/bootstrap.js';
 import { superviseChildren, waitUntilReady } from './embedded/supervisor.js';
@@ -27,6 +28,7 @@ async function main(): Promise<number> {
         args: ['--config', home.layout.casConfigFile],
         // Read once by glibc at startup; about half the CAS's CPU per GiB (see malloc-tunables.ts).
         env: withMallocTunables(process.env),
+        nodeFlags: CAS_NODE_FLAGS,
       },
     ],
     (name, code) => {

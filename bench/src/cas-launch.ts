@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { CAS_NODE_FLAGS } from '@cairn/artifact-cas/node-flags';
 import { type ServerProcess, startNodeServer } from './process.js';
 
 export interface LaunchedCas {
@@ -11,7 +12,7 @@ export interface LaunchedCas {
 
 /**
  * Writes `<dir>/cas.json` (free ports on 127.0.0.1 plus `config`) and starts the artifact CAS as its own
- * process, so its RSS is its own; resolves once `/readyz` answers.
+ * process (so its RSS is its own) with the node flags its launchers give it; resolves once `/readyz` answers.
  */
 export async function launchCas(
   dir: string,
@@ -33,6 +34,7 @@ export async function launchCas(
       await response.body?.cancel();
       return response.ok;
     },
+    CAS_NODE_FLAGS,
   );
   return { server, grpcAddress: `127.0.0.1:${grpcPort}`, httpUrl };
 }

@@ -12,17 +12,18 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node --import tsx <script>` and waits until it is ready: by default until its first line of
- * output (the bare servers print their port), or until `ready()` resolves true.
+ * Starts `node <nodeFlags> --import tsx <script>` and waits until it is ready: by default until its first
+ * line of output (the bare servers print their port), or until `ready()` resolves true.
  */
 export async function startNodeServer(
   script: string,
   args: readonly string[] = [],
   ready?: () => Promise<boolean>,
+  nodeFlags: readonly string[] = [],
 ): Promise<ServerProcess> {
   // CAIRN_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers under load.
   const nodeArgs = (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs, '--import', 'tsx', script, ...args], {
     // The CAS's malloc settings for every server alike, ceilings included (see malloc-tunables.ts).
     env: withMallocTunables(process.env) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'inherit'],

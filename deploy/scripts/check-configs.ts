@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCasConfig } from '@cairn/artifact-cas';
+import { CAS_NODE_FLAGS } from '@cairn/artifact-cas/node-flags';
 import { loadConfig } from '@cairn/controlplane';
 import { MALLOC_TUNABLES_SETTING } from '@cairn/malloc-tunables';
 
@@ -104,6 +105,11 @@ const expectations: [string, string][] = [
 for (const [text, needle] of expectations) {
   expect(text.includes(needle), `${text === dockerfile ? 'Dockerfile' : 'haproxy.cfg'} lacks "${needle}"`);
 }
+const casLauncher = await readFile(join(deploy, 'docker/bin/cairn-cas'), 'utf8');
+expect(
+  casLauncher.includes(`exec node ${CAS_NODE_FLAGS.join(' ')} --import tsx`),
+  `docker/bin/cairn-cas does not start node with ${CAS_NODE_FLAGS.join(' ')} (CAS_NODE_FLAGS)`,
+);
 
 if (problems.length > 0) {
   process.stderr.write(`deploy configs: ${problems.length} problem(s)\n${problems.join('\n')}\n`);

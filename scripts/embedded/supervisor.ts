@@ -12,6 +12,8 @@ export interface ChildSpec {
   readonly args: readonly string[];
   /** Its environment, if not this script's own. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Options for node itself, before `--import tsx`. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface Supervisor {
@@ -42,11 +44,15 @@ export function superviseChildren(
   };
   const exits: Promise<number>[] = [];
   for (const spec of specs) {
-    const child = spawn(process.execPath, ['--import', TSX, spec.entry, ...spec.args], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      detached: true,
-      env: spec.env ?? process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...(spec.nodeFlags ?? []), '--import', TSX, spec.entry, ...spec.args],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        detached: true,
+        env: spec.env ?? process.env,
+      },
+    );
     children.set(spec.name, child);
     exits.push(
       once(child, 'exit').then(([code, signal]) => {

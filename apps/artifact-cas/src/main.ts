@@ -8,6 +8,7 @@ import { createLogger } from '@cairn/observability';
 import { startArtifactCas } from './artifact-cas.js';
 import { CAS_CONFIG_DEFAULTS } from './config/cas-config.js';
 import { CAS_ENVIRONMENT, loadCasConfig } from './config/load-config.js';
+import { CAS_NODE_FLAGS, casNodeFlagsMissing } from './node-flags.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 
@@ -54,6 +55,13 @@ async function main(): Promise<void> {
         fix: `start it with GLIBC_TUNABLES=${MALLOC_TUNABLES_SETTING} (npm start and the image do)`,
       },
     );
+  }
+  const missingFlags = casNodeFlagsMissing();
+  if (missingFlags.length > 0) {
+    bootLogger.warn('started without the V8 flags the CAS is tuned for; uploads may spend more CPU per GiB', {
+      missing: missingFlags,
+      fix: `start it as node ${CAS_NODE_FLAGS.join(' ')} --import tsx main.ts (npm start and the image do)`,
+    });
   }
   const cas = await startArtifactCas(config);
   let signals = 0;
