@@ -2,7 +2,7 @@
 // scripts folder has no test project of its own and the CAS is what it starts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { silentLogger } from '@cairn/observability';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureEmbeddedHome } from '../../../scripts/embedded/bootstrap.js';
 import { startArtifactCas } from './artifact-cas.js';
+import { CAS_NODE_FLAGS } from './node-flags.js';
 import { blobOf, bytesOf } from './testing/cas-harness.js';
 
 const startScript = fileURLToPath(new URL('../../../scripts/start.ts', import.meta.url));
@@ -27,6 +28,21 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-embedded-'));
   dirs.push(dir);
   return dir;
+}
+
+/** The command line of the CAS process whose arguments mention `home` (its config file lives there). */
+async function casCommandLine(home: string): Promise<string[]> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (
+      args.some((arg) => arg.endsWith('artifact-cas/src/main.ts')) &&
+      args.some((arg) => arg.startsWith(home))
+    ) {
+      return args;
+    }
+  }
+  throw new Error(`no CAS process with a config under ${home}`);
 }
 
 async function freePort(): Promise<number> {
@@ -171,7 +187,7 @@ describe('scripts/start.ts', () => {
     return { child, exited, output: () => output };
   }
 
-  it('runs the services as children, prints where they listen, stops cleanly on SIGINT, and keeps state', async () => {
+  it('runs the services as children (the CAS with its node flags), prints where they listen, stops cleanly on SIGINT, and keeps state', async () => {
     const cwd = await tempDir();
     const ports: Ports = {
       grpc: await freePort(),
@@ -182,6 +198,13 @@ describe('scripts/start.ts', () => {
     const first = await start(cwd, ports);
     expect(first.output()).toContain(`gRPC 127.0.0.1:${ports.grpc}`);
     expect(first.output()).toContain(`HTTP http://127.0.0.1:${ports.http}`);
+    const casArgs = await casCommandLine(cwd);
+    const entryAt = casArgs.findIndex((arg) => arg.endsWith('artifact-cas/src/main.ts'));
+    for (const flag of CAS_NODE_FLAGS) {
+      const at = casArgs.indexOf(flag);
+      expect(at, `${flag} in ${casArgs.join(' ')}`).toBeGreaterThan(0);
+      expect(at).toBeLessThan(entryAt);
+    }
     const cliFile = join(cwd, '.cairn', 'cli.json');
     const data = bytesOf(10_000, 62);
     const url = `http://127.0.0.1:${ports.http}/v1/blobs/${blobOf(data).digest}`;
