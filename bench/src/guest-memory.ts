@@ -16,7 +16,8 @@ import { join } from 'node:path';
  */
 
 const REPORTED_KIB = '/sys/module/page_reporting/parameters/reported_kib';
-const BLOCK = 1024 * 1024;
+/** What the warm-up and cost files are filled with, one 1 MiB write at a time. */
+const BLOCK = Buffer.alloc(1024 * 1024, 0x5a);
 
 /** KiB the guest has handed back to the host since boot, or undefined where the kernel does not say. */
 export function reportedToHostKib(): number | undefined {
@@ -28,7 +29,7 @@ export function reportedToHostKib(): number | undefined {
 /** Fills `bytes` of fresh pages under `dir` and frees them again, so the next store finds them warm. */
 export function warmFreeMemory(dir: string, bytes: number): void {
   const path = join(dir, '.warm-up');
-  writeFile(path, bytes);
+  fillFile(path, bytes);
   rmSync(path, { force: true });
 }
 
@@ -41,21 +42,21 @@ export function storageCost(dir: string, bytes: number, coldFiles = 3): { warm: 
   const paths = Array.from({ length: coldFiles }, (_, index) => join(dir, `.storage-cost-${index}`));
   try {
     warmFreeMemory(dir, bytes);
-    const warm = kernelSecondsOf(() => writeFile(paths[0] as string, bytes));
+    const warm = kernelSecondsOf(() => fillFile(paths[0] as string, bytes));
     let cold = warm;
-    for (const path of paths.slice(1)) cold = kernelSecondsOf(() => writeFile(path, bytes));
+    for (const path of paths.slice(1)) cold = kernelSecondsOf(() => fillFile(path, bytes));
     return { warm, cold };
   } finally {
     for (const path of paths) rmSync(path, { force: true });
   }
 }
 
-function writeFile(path: string, bytes: number): void {
-  const block = Buffer.alloc(BLOCK, 0x5a);
+/** Writes `bytes` into a new file at `path` and makes them durable (fsync), as a store would. */
+function fillFile(path: string, bytes: number): void {
   const fd = openSync(path, 'w', 0o600);
   try {
     for (let written = 0; written < bytes; ) {
-      written += writeSync(fd, block, 0, Math.min(BLOCK, bytes - written));
+      written += writeSync(fd, BLOCK, 0, Math.min(BLOCK.byteLength, bytes - written));
     }
     fsyncSync(fd);
   } finally {
