@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { CairnError, Code } from '@cairn/errors';
 import { type RegistryAction, RegistryAuthenticator } from './auth.js';
 import type { OciCredentials } from './credentials.js';
@@ -6,6 +7,8 @@ import type { OciLocation } from './location.js';
 
 /** The OCI distribution spec caps manifests at 4 MiB; a larger answer is not one of ours. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Pauses before each repeat of a request whose refusal is `transient`: under a second in all. */
+const RETRY_DELAYS_MS = [50, 200, 600] as const;
 
 interface RequestOptions {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -19,12 +22,15 @@ interface RequestOptions {
   /** Always a replayable buffer, so a request can be repeated after an auth challenge. */
   readonly body?: Uint8Array | string;
   readonly signal: AbortSignal;
+  /** Which refusals are worth repeating the same request for; set only where repeating is safe. */
+  readonly transient?: (error: CairnError) => boolean;
 }
 
 /**
  * A small client of the OCI distribution API for one repository, on Node's `fetch`. Every request
  * carries the caller's AbortSignal, answers one auth challenge and retries once, and maps failures to
- * CairnErrors that name the registry but never a credential.
+ * CairnErrors that name the registry but never a credential. Reads and manifest pushes, which are safe to
+ * repeat, are repeated a few times within a second when the registry fails them in passing.
  */
 export class OciClient {
   readonly #auth: RegistryAuthenticator;
@@ -141,6 +147,7 @@ export class OciClient {
       what: `check blob sha256:${hex}`,
       ok: [200, 404],
       signal,
+      transient: serverFailure,
     });
     await discard(response);
     return response.status === 200;
@@ -156,6 +163,7 @@ export class OciClient {
       ok: [200, 206],
       headers: range === undefined ? {} : { range },
       signal,
+      transient: serverFailure,
     });
   }
 
@@ -187,6 +195,7 @@ export class OciClient {
       headers: { 'content-type': mediaType },
       body: bytes,
       signal,
+      transient: tornManifestCheck,
     });
     await discard(response);
     return response.headers.get('docker-content-digest') ?? '';
@@ -206,6 +215,7 @@ export class OciClient {
       ok: [200, 404],
       headers: { accept },
       signal,
+      transient: serverFailure,
     });
     if (response.status === 404) {
       await discard(response);
@@ -234,6 +244,21 @@ export class OciClient {
   }
 
   async #request(options: RequestOptions): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#attempt(options);
+      } catch (error) {
+        const pause = RETRY_DELAYS_MS[attempt];
+        const again = error instanceof CairnError && options.transient?.(error) === true;
+        if (!again || pause === undefined || options.signal.aborted) throw error;
+        await delay(pause, undefined, { signal: options.signal }).catch(() => {
+          throw CairnError.from(options.signal.reason);
+        });
+      }
+    }
+  }
+
+  async #attempt(options: RequestOptions): Promise<Response> {
     const url = this.#resolve(options.target);
     let sent = this.#auth.authorization(url, options.action);
     let response = await this.#send(url, options, sent);
@@ -305,6 +330,24 @@ export class OciClient {
       `manifest ${reference} in ${this.location.repository} on ${this.location.host} is too large to be Cairn's; give Cairn a repository of its own`,
     );
   }
+}
+
+/**
+ * A 5xx may pass: distribution 2.8 rewrites a link file in place (truncate, then write) each time an
+ * upload of its blob or a push of its tag finishes, and a read of that link in between answers 500.
+ */
+function serverFailure(error: CairnError): boolean {
+  return Number(error.details.status) >= 500;
+}
+
+/**
+ * A manifest PUT that read a blob's link mid-rewrite (see serverFailure) is refused as DIGEST_INVALID
+ * and MANIFEST_BLOB_UNKNOWN. Cairn pushes a manifest only after the blobs it names were committed, so
+ * the same PUT a moment later is right; a blob that is really gone stays refused after the repeats.
+ */
+function tornManifestCheck(error: CairnError): boolean {
+  const reason = error.details.reason;
+  return serverFailure(error) || reason === 'digest_invalid' || reason === 'manifest_blob_unknown';
 }
 
 /** The registry's Range disagrees with ours; `location` is the session's newest, for cancelling it. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CairnError, Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { Driver } from '../core/provider.js';
 import { createOciDriver } from './driver.js';
 import { EMPTY_CONFIG, EVIDENCE_ARTIFACT_TYPE, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
 import { blobOf, chunksOf, freshRepository, never, randomBlob, readAll } from './testing/fixtures.js';
+import { type RegistryProxy, startRegistryProxy } from './testing/registry-proxy.js';
 import { RegistryStorage } from './testing/registry-storage.js';
 
 const KiB = 1024;
@@ -263,39 +264,20 @@ describe('oci driver against an unreachable registry', () => {
 describe('oci driver behind a registry that loses track of an upload', () => {
   // A real registry fronted by a proxy that rewrites the Range of the second PATCH's answer, as a
   // registry would report after dropping or misplacing a chunk.
-  let proxy: Server;
-  let proxyHost = '';
+  let proxy: RegistryProxy;
   const { host, storageDir } = inject('testServers').oci.open;
 
   beforeAll(async () => {
     let patches = 0;
-    proxy = createServer((incoming, outgoing) => {
-      const forward = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: Number(host.split(':')[1]),
-          path: incoming.url,
-          method: incoming.method,
-          headers: incoming.headers,
-        },
-        (answer) => {
-          const headers = { ...answer.headers };
-          if (incoming.method === 'PATCH' && ++patches === 2 && typeof headers.range === 'string') {
-            headers.range = '0-99';
-          }
-          outgoing.writeHead(answer.statusCode ?? 502, headers);
-          answer.pipe(outgoing);
-        },
-      );
-      incoming.pipe(forward);
+    proxy = await startRegistryProxy(host, (answer) => {
+      if (answer.method === 'PATCH' && ++patches === 2 && typeof answer.headers.range === 'string') {
+        answer.headers.range = '0-99';
+      }
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyHost = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
-    proxy.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await proxy.close();
   });
 
   it('checks the Range it gets back after every PATCH and gives up loudly, leaving no session', async () => {
@@ -303,7 +285,7 @@ describe('oci driver behind a registry that loses track of an upload', () => {
     const storage = new RegistryStorage(storageDir, repository);
     const store = createBlobStore(
       createOciDriver(
-        { location: `http://${proxyHost}/${repository}`, credentials: {} },
+        { location: `http://${proxy.host}/${repository}`, credentials: {} },
         { chunkSize: 16 * KiB },
       ),
     );

@@ -65,7 +65,7 @@ export async function registryError(response: Response, context: RequestContext)
     case 'SIZE_INVALID':
       return error(
         Code.InvalidArgument,
-        `registry ${host} found the uploaded bytes do not match their digest; nothing was stored${said}`,
+        `registry ${host} refused to ${what}: the content does not match its digest or size; nothing was stored${said}`,
       );
     case 'BLOB_UPLOAD_UNKNOWN':
     case 'BLOB_UPLOAD_INVALID':

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { CairnError, Code } from '@cairn/errors';
 import type { BlobRef } from '../core/digest.js';
 import type { BlobMeta, StagedBlob } from '../core/provider.js';
@@ -9,9 +8,6 @@ const EMPTY = new Uint8Array(0);
 /** How long one PATCH of at most one chunk may take, whatever the caller's signal does. */
 const PATCH_TIMEOUT_MS = 5 * 60_000;
 const CANCEL_TIMEOUT_MS = 30_000;
-/** How often, and how far apart, a refused final PUT looks for a copy a concurrent upload stored. */
-const STORED_CHECKS = 10;
-const STORED_CHECK_INTERVAL_MS = 200;
 
 /**
  * One blob on its way into a registry, as an upload session. Bytes are gathered into chunks of at most
@@ -93,19 +89,7 @@ export class OciStagedBlob implements StagedBlob {
     this.#throwIfFailed();
     const location = this.#location;
     if (location === undefined) throw new CairnError(Code.FailedPrecondition, 'the upload session is closed');
-    try {
-      await this.client.finishUpload(location, this.blob.hex, EMPTY, signal);
-    } catch (error) {
-      // Only reached once the bytes matched the digest here, so a registry calling them invalid lost a
-      // race with a concurrent upload of the same blob (distribution 2.8 can), which stored it: the
-      // registry-verified copy serves this upload too.
-      const lostRace =
-        error instanceof CairnError &&
-        error.details.reason === 'digest_invalid' &&
-        (await this.#storedByAnother(signal));
-      if (!lostRace) throw error;
-      await this.client.cancelUpload(location, AbortSignal.timeout(CANCEL_TIMEOUT_MS)).catch(() => undefined);
-    }
+    await this.client.finishUpload(location, this.blob.hex, EMPTY, signal);
     this.#location = undefined;
     await config;
     const manifest = evidenceManifest(this.blob.hex, this.blob.size, this.meta);
@@ -131,19 +115,6 @@ export class OciStagedBlob implements StagedBlob {
       await this.client.cancelUpload(location, AbortSignal.timeout(CANCEL_TIMEOUT_MS));
     } catch {
       // The registry purges abandoned sessions itself; abort must not hide the error that led here.
-    }
-  }
-
-  /**
-   * Whether the registry holds the blob, asked a few times: the winning upload may still be between its
-   * own check and the rename that stores it (seen under load in the conformance race). A blob the registry
-   * holds under this digest was verified by the registry itself, so using it is always safe.
-   */
-  async #storedByAnother(signal: AbortSignal): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (await this.client.blobExists(this.blob.hex, signal)) return true;
-      if (attempt === STORED_CHECKS - 1) return false;
-      await delay(STORED_CHECK_INTERVAL_MS, undefined, { signal });
     }
   }
 

@@ -89,6 +89,16 @@ export class RegistryStorage {
     }
   }
 
+  /** The file that links a blob into the repository; distribution reads it on every HEAD, GET and manifest check. */
+  layerLinkPath(hex: string): string {
+    return join(this.#repositoryDir, '_layers', 'sha256', hex, 'link');
+  }
+
+  /** The file that points a tag at its manifest. */
+  tagLinkPath(tag: string): string {
+    return join(this.#repositoryDir, '_manifests', 'tags', tag, 'current', 'link');
+  }
+
   blobDataPath(hex: string): string {
     return join(this.#root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
   }
