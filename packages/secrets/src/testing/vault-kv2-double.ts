@@ -15,6 +15,15 @@ export interface VaultKv2DoubleOptions {
   casRequired?: boolean;
   /** Serve HTTPS with this key and certificate (PEM), as a Vault behind a private CA does. */
   tls?: { readonly key: string; readonly cert: string };
+  /**
+   * Seconds each token lives from the start and from each renew-self; after that it gets 403 like any
+   * invalid token. Default 0: tokens never expire, as a root token.
+   */
+  tokenTtlSeconds?: number;
+  /** Seconds after the start beyond which no renewal extends a token; default: no limit. */
+  tokenMaxTtlSeconds?: number;
+  /** Whether renew-self extends a token; default true. */
+  tokensRenewable?: boolean;
 }
 
 /** One call the double received (never its token or body). */
@@ -30,8 +39,9 @@ export interface VaultKv2Request {
  * speaks the documented HTTP API of the KV version 2 engine (`/v1/<mount>/data/<path>` read, write with
  * check-and-set and versions, soft delete; `/v1/<mount>/metadata/<path>` read and delete), checks
  * `X-Vault-Token` (403 `permission denied` otherwise), keeps each `X-Vault-Namespace` apart, answers
- * errors as `{"errors":[...]}` and a sealed Vault with 503. It is a test double, not Vault: no policies
- * beyond full/read-only tokens, no leases, no persistence.
+ * errors as `{"errors":[...]}` and a sealed Vault with 503. Tokens may have a TTL, which
+ * `auth/token/lookup-self` reports and `auth/token/renew-self` extends up to a maximum TTL. It is a test
+ * double, not Vault: no policies beyond full/read-only tokens, no secret leases, no persistence.
  */
 export interface VaultKv2Double {
   /** `http://127.0.0.1:<port>`, or `https://` with `tls` */
@@ -55,6 +65,55 @@ export async function startVaultKv2Double(options: VaultKv2DoubleOptions = {}): 
   const engines = new Map<string, Kv2Engine>();
   const requests: VaultKv2Request[] = [];
   let sealed = false;
+  const ttlMs = (options.tokenTtlSeconds ?? 0) * 1000;
+  const renewable = options.tokensRenewable ?? true;
+  const startedAt = Date.now();
+  const maxExpiresAt =
+    options.tokenMaxTtlSeconds === undefined
+      ? Number.POSITIVE_INFINITY
+      : startedAt + options.tokenMaxTtlSeconds * 1000;
+  /** When each token expires; absent when tokens never do. */
+  const expiries = new Map<string, number>();
+  if (ttlMs > 0) {
+    for (const token of [...fullTokens, ...readOnlyTokens])
+      expiries.set(token, Math.min(startedAt + ttlMs, maxExpiresAt));
+  }
+  const secondsLeft = (token: string): number => {
+    const expiresAt = expiries.get(token);
+    return expiresAt === undefined ? 0 : Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+  };
+  const tokenRoute = (method: string, path: string, token: string) => {
+    if (path === 'auth/token/lookup-self' && method === 'GET') {
+      const expiresAt = expiries.get(token);
+      return {
+        status: 200,
+        body: {
+          data: {
+            ttl: secondsLeft(token),
+            renewable: expiresAt !== undefined && renewable,
+            expire_time: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+            policies: ['default'],
+          },
+        },
+      };
+    }
+    if (path === 'auth/token/renew-self' && (method === 'POST' || method === 'PUT')) {
+      if (!expiries.has(token) || !renewable) return failure(400, 'lease is not renewable');
+      expiries.set(token, Math.min(Date.now() + ttlMs, maxExpiresAt));
+      return {
+        status: 200,
+        body: {
+          auth: {
+            client_token: token,
+            policies: ['default'],
+            lease_duration: secondsLeft(token),
+            renewable: true,
+          },
+        },
+      };
+    }
+    return undefined;
+  };
 
   const engineOf = (namespace: string | undefined, mount: string): Kv2Engine => {
     const key = `${namespace ?? ''}\u0000${mount}`;
@@ -83,6 +142,12 @@ export async function startVaultKv2Double(options: VaultKv2DoubleOptions = {}): 
       };
     }
     if (sealed) return failure(503, 'Vault is sealed');
+    const expired = token !== undefined && (expiries.get(token) ?? Number.POSITIVE_INFINITY) <= Date.now();
+    if (expired) return failure(403, 'permission denied');
+    if (token !== undefined && (fullTokens.has(token) || readOnlyTokens.has(token))) {
+      const answer = tokenRoute(method, path, token);
+      if (answer) return answer;
+    }
     const mayWrite = token !== undefined && fullTokens.has(token);
     if (!mayWrite && !(token !== undefined && readOnlyTokens.has(token) && method === 'GET')) {
       return failure(403, 'permission denied');

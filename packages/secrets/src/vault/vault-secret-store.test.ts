@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect, promisify } from 'node:util';
 import { Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +246,56 @@ describe('VaultSecretStore against a double of Vault KV v2 HTTP API', () => {
       const refused = untrusting.get('tls/x', signal);
       await expectCode(refused, Code.Unavailable);
       await expect(refused).rejects.toThrow(/cannot verify the TLS certificate.*secrets\.caCertificateFile/);
+    });
+  });
+
+  describe("token renewal (double of Vault's auth/token lookup-self and renew-self API)", () => {
+    const renewals = (vault: VaultKv2Double) =>
+      vault.requests.filter((request) => request.path === 'auth/token/renew-self').length;
+
+    it('keeps a renewable 2 s token alive across 4 s, renewing it as it goes', async () => {
+      const vault = await startVaultKv2Double({ tokenTtlSeconds: 2, tokenMaxTtlSeconds: 60 });
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token: vault.token });
+      try {
+        await store.put('renewed/x', { key: 'v' }, signal);
+        await sleep(4_000);
+        expect(await store.get('renewed/x', signal)).toEqual({ key: 'v' });
+        expect(renewals(vault)).toBeGreaterThanOrEqual(2);
+      } finally {
+        store.close();
+        await vault.close();
+      }
+    });
+
+    it('loses a 2 s token that cannot be renewed, as the double lets it expire, and never asks to renew it', async () => {
+      const vault = await startVaultKv2Double({ tokenTtlSeconds: 2, tokensRenewable: false });
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token: vault.token });
+      try {
+        await store.put('expiring/x', { key: 'v' }, signal);
+        await sleep(2_500);
+        const refused = store.get('expiring/x', signal);
+        await expectCode(refused, Code.PermissionDenied);
+        await expect(refused).rejects.toThrow(/invalid or expired/);
+        expect(renewals(vault)).toBe(0);
+        expect(vault.requests.some((request) => request.path === 'auth/token/lookup-self')).toBe(true);
+      } finally {
+        store.close();
+        await vault.close();
+      }
+    });
+
+    it('does not renew a token that never expires', async () => {
+      const vault = await startVaultKv2Double();
+      const store = createVaultSecretStore({ endpoint: vault.endpoint, token: vault.token });
+      try {
+        await store.put('forever/x', { key: 'v' }, signal);
+        await sleep(200);
+        expect(vault.requests.map((request) => request.path)).toContain('auth/token/lookup-self');
+        expect(renewals(vault)).toBe(0);
+      } finally {
+        store.close();
+        await vault.close();
+      }
     });
   });
 

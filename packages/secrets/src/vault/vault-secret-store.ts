@@ -6,6 +6,7 @@ import { validateSecretRef } from '../secret-ref.js';
 import type { SecretStore, SecretValue } from '../secret-store.js';
 import { secretValueFromStored, validateSecretValue } from '../secret-value.js';
 import { boundedCall } from './bounded-call.js';
+import { type TokenLease, TokenRenewal } from './token-renewal.js';
 import { CAS_MISMATCH, type VaultCapability, vaultError } from './vault-error.js';
 import {
   type ResolvedVaultOptions,
@@ -24,10 +25,12 @@ const ROTATE_JITTER_MS = 20;
  * version with check-and-set on the version it just read (retrying if another rotation slipped in, so the
  * last writer wins and a secret deleted meanwhile is not re-created); `delete` removes the metadata and
  * with it every version. Every call is bounded by `requestTimeoutMs` and gives up at once on abort.
+ * From its first call on, the store keeps a renewable token alive (see TokenRenewal); `close` stops that.
  */
 export class VaultSecretStore implements SecretStore {
   readonly #options: ResolvedVaultOptions;
   readonly #client: nodeVault.client;
+  readonly #renewal: TokenRenewal;
 
   constructor(options: VaultSecretStoreOptions) {
     this.#options = resolveVaultOptions(options);
@@ -47,6 +50,33 @@ export class VaultSecretStore implements SecretStore {
     // node-vault falls back to VAULT_PREFIX / VAULT_NAMESPACE from the environment; the explicit
     // configuration alone decides where secrets go.
     Object.assign(this.#client, { pathPrefix: '', namespace });
+    const timeout = this.#options.requestTimeoutMs;
+    const never = new AbortController().signal;
+    this.#renewal = new TokenRenewal({
+      lookup: async () => {
+        const body = await boundedCall(
+          () => this.#client.tokenLookupSelf({ requestOptions: { timeout } }),
+          never,
+          timeout,
+        );
+        const data = fieldOf(body, 'data');
+        return leaseOf(fieldOf(data, 'ttl'), fieldOf(data, 'renewable'));
+      },
+      renew: async () => {
+        const body = await boundedCall(
+          () => this.#client.tokenRenewSelf({ requestOptions: { timeout } }),
+          never,
+          timeout,
+        );
+        const auth = fieldOf(body, 'auth');
+        return leaseOf(fieldOf(auth, 'lease_duration'), fieldOf(auth, 'renewable'));
+      },
+    });
+  }
+
+  /** Stops renewing the token; the store still answers calls. */
+  close(): void {
+    this.#renewal.stop();
   }
 
   async put(ref: string, value: SecretValue, signal: AbortSignal): Promise<void> {
@@ -148,6 +178,7 @@ export class VaultSecretStore implements SecretStore {
     send: (requestOptions: { timeout: number }) => Promise<unknown>,
   ): Promise<unknown> {
     const { endpoint, mount, token, requestTimeoutMs } = this.#options;
+    this.#renewal.start();
     try {
       return await boundedCall(() => send({ timeout: requestTimeoutMs }), signal, requestTimeoutMs);
     } catch (error) {
@@ -174,6 +205,10 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   } catch {
     throw abortedError(signal);
   }
+}
+
+function leaseOf(ttl: unknown, renewable: unknown): TokenLease {
+  return { ttlSeconds: typeof ttl === 'number' ? ttl : 0, renewable: renewable === true };
 }
 
 function fieldOf(value: unknown, name: string): unknown {
