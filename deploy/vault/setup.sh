@@ -11,9 +11,10 @@ set -eu
 
 MOUNT=secret
 POLICIES=/setup/policies
-# Static tokens: Cairn's Vault client does not renew its token, so it must outlive the renewal interval
-# you plan for (vault.hcl allows up to 8760h). Renew with `vault token renew` or replace before it expires.
-TOKEN_TTL=${CAIRN_VAULT_TOKEN_TTL:-8760h}
+# Periodic tokens: each renewal gives one more period, without a maximum. Cairn's services renew theirs when
+# half of it has passed, so a token lasts as long as its service runs; one stopped for longer than a period
+# loses its token, and running this again creates it anew.
+TOKEN_PERIOD=${CAIRN_VAULT_TOKEN_PERIOD:-768h}
 
 if vault secrets list -format=json | grep -q "\"${MOUNT}/\""; then
   echo "vault-setup: secrets engine ${MOUNT}/ exists"
@@ -40,9 +41,9 @@ ensure_token() {
   id_file=$(mktemp)
   tr -d '\r\n' <"$file" >"$id_file"
   if vault write auth/token/create id=@"$id_file" policies="$policy" no_parent=true renewable=true \
-    ttl="$TOKEN_TTL" display_name="$name" >/dev/null; then
+    period="$TOKEN_PERIOD" display_name="$name" >/dev/null; then
     rm -f "$id_file"
-    echo "vault-setup: created the token for $name (policy $policy, ttl $TOKEN_TTL)"
+    echo "vault-setup: created the token for $name (policy $policy, period $TOKEN_PERIOD)"
   else
     rm -f "$id_file"
     echo "vault-setup: could not create the token for $name" >&2

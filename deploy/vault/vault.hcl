@@ -15,6 +15,6 @@ listener "tcp" {
 api_addr = "http://vault:8200"
 ui       = false
 
-# Cairn's services hold static tokens (their Vault client does not renew them): allow a year.
+# Cairn's services hold periodic tokens (setup.sh) and renew them; this bounds every other lease.
 max_lease_ttl     = "8760h"
 default_lease_ttl = "768h"
