@@ -61,6 +61,10 @@ expect(
 );
 expect(controlPlane.cas.grpcAddress === `cas:${ports.casGrpc}`, 'cas.grpcAddress is not the CAS service');
 expect(
+  controlPlane.cas.publicGrpcAddress === `127.0.0.1:${ports.casGrpc}`,
+  "cas.publicGrpcAddress is not the load balancer's CAS port on the host",
+);
+expect(
   controlPlane.tokens.signingKeyFile.startsWith('/var/lib/cairn/keys/'),
   'the signing key is not on the cairn-keys volume',
 );
@@ -91,6 +95,12 @@ if (cpSecrets.kind !== 'vault' || casSecrets.kind !== 'vault') {
 
 const dockerfile = await readFile(join(deploy, 'Dockerfile'), 'utf8');
 const haproxy = await readFile(join(deploy, 'haproxy/haproxy.cfg'), 'utf8');
+const compose = await readFile(join(deploy, 'compose.yml'), 'utf8');
+const fileNames = new Map([
+  [dockerfile, 'Dockerfile'],
+  [haproxy, 'haproxy.cfg'],
+  [compose, 'compose.yml'],
+]);
 const expectations: [string, string][] = [
   [dockerfile, `EXPOSE ${ports.controlPlaneGrpc} ${ports.controlPlaneHttp}`],
   [dockerfile, `http://127.0.0.1:${ports.controlPlaneHttp}/healthz`],
@@ -101,9 +111,12 @@ const expectations: [string, string][] = [
   [haproxy, `controlplane:${ports.controlPlaneHttp} check`],
   [haproxy, `cas:${ports.casGrpc} check port ${ports.casHttp}`],
   [haproxy, `cas:${ports.casHttp} check`],
+  [haproxy, `bind :${ports.casGrpc}`],
+  [compose, `127.0.0.1}:${ports.casGrpc}:${ports.casGrpc}`],
+  [compose, `CAIRN_CAS_ADDRESS=lb:${ports.casGrpc}`],
 ];
 for (const [text, needle] of expectations) {
-  expect(text.includes(needle), `${text === dockerfile ? 'Dockerfile' : 'haproxy.cfg'} lacks "${needle}"`);
+  expect(text.includes(needle), `${fileNames.get(text)} lacks "${needle}"`);
 }
 const casLauncher = await readFile(join(deploy, 'docker/bin/cairn-cas'), 'utf8');
 expect(

@@ -185,6 +185,45 @@ describe('control plane with an artifact CAS', () => {
     }
   });
 
+  it('hands clients cas.publicGrpcAddress while it reaches the CAS itself at cas.grpcAddress', async () => {
+    // A second replica on the same database and key, configured as behind a load balancer.
+    const replica = await startControlPlane(
+      createConfig(
+        {
+          stateDir: '.',
+          grpc: { port: 0 },
+          http: { port: 0 },
+          database: { url: database.url },
+          validation: { tickMs: 3_600_000 },
+          cas: { publicGrpcAddress: 'cas.example.invalid:443' },
+        },
+        { CAIRN_CAS_GRPC_ADDRESS: cas.grpcAddress },
+        dir,
+      ),
+      { logger: createLogger({ level: 'error', write: () => undefined }) },
+    );
+    const client = createControlPlaneClient({ address: replica.grpcAddress, apiToken: acmeToken });
+    try {
+      const upload = await client.casToken('upload');
+      expect(upload.casGrpcAddress).toBe('cas.example.invalid:443');
+      const bytes = Buffer.from(`behind a balancer ${Date.now()}`);
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const file = join(dir, 'balanced.txt');
+      await writeFile(file, bytes);
+      const uploader = createCasClient({ address: cas.grpcAddress, token: upload.token });
+      try {
+        await uploader.upload(file);
+      } finally {
+        uploader.close();
+      }
+      // Confirming the upload asks the CAS at the internal address; the public one does not resolve.
+      expect(await client.recordUpload(digest, upload.token)).toMatchObject({ digest, backendName: 'local' });
+    } finally {
+      client.close();
+      await replica.close();
+    }
+  });
+
   it('keeps every organisation inside its own walls', async () => {
     const other = await cp.core.organizations.create('other-org');
     const { secret } = await cp.core.apiTokens.create(other.id, { name: 'intruder', kind: 'user' });

@@ -59,6 +59,9 @@ export async function startControlPlane(
     options.secretStore ?? (await openSecretStore(config.secrets, options.env ?? process.env, setup));
   const ring = await loadSigningKeys(config.tokens.signingKeyFile, config.tokens.previousKeyFiles, setup);
   const casAddress = options.casGrpcAddress ?? (() => config.cas.grpcAddress);
+  const { publicGrpcAddress } = config.cas;
+  // Clients may reach the CAS by another address than the control plane does (a load balancer's).
+  const clientCasAddress = publicGrpcAddress === undefined ? casAddress : () => publicGrpcAddress;
   const store = await DataStore.open(config.database);
   const cleanup: Array<() => Promise<void>> = [() => store.close()];
   try {
@@ -91,10 +94,10 @@ export async function startControlPlane(
       calls,
       {
         backends: new CasBackendService(core.backends),
-        credentials: new CasCredentialsService(core.credentials, casAddress),
+        credentials: new CasCredentialsService(core.credentials, clientCasAddress),
         mapping: new CasMappingService(core.mapping),
         tokens: new ApiTokenService(core.apiTokens),
-        attestations: new AttestationService(core.attestations, casAddress),
+        attestations: new AttestationService(core.attestations, clientCasAddress),
       },
       state,
     );

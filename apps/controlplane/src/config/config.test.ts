@@ -39,6 +39,24 @@ describe('control plane config', () => {
     expect(config.log.level).toBe('debug');
   });
 
+  it('tells clients the CAS address they reach, which may differ from the one the control plane uses', () => {
+    expect(createConfig({}, {}, '/work').cas).toEqual({
+      grpcAddress: '127.0.0.1:9001',
+      publicGrpcAddress: undefined,
+    });
+    expect(
+      createConfig({ cas: { grpcAddress: 'cas:9001', publicGrpcAddress: '127.0.0.1:9001' } }, {}, '/work')
+        .cas,
+    ).toEqual({ grpcAddress: 'cas:9001', publicGrpcAddress: '127.0.0.1:9001' });
+    expect(
+      createConfig(
+        { cas: { grpcAddress: 'cas:9001' } },
+        { CAIRN_CAS_PUBLIC_GRPC_ADDRESS: 'cas.example.com:443' },
+        '/work',
+      ).cas.publicGrpcAddress,
+    ).toBe('cas.example.com:443');
+  });
+
   it('resolves paths against the config file directory and refuses unknown or malformed settings', () => {
     const config = createConfig(
       { stateDir: 'state', validation: { primaryIntervalMs: 100, tickMs: 10 } },

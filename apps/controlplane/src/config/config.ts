@@ -50,8 +50,13 @@ export interface ControlPlaneConfig {
     readonly previousKeyFiles: readonly string[];
     readonly recordGraceSeconds: number;
   };
-  /** The artifact CAS this control plane confirms uploads with (`host:port`), handed to clients too. */
-  readonly cas: { readonly grpcAddress: string };
+  /** The artifact CAS (`host:port`): as the control plane reaches it, and as clients are told to. */
+  readonly cas: {
+    /** Where the control plane reaches the CAS itself (to store bundles and confirm uploads). */
+    readonly grpcAddress: string;
+    /** The CAS address handed to clients with their tokens; undefined: the same as `grpcAddress`. */
+    readonly publicGrpcAddress: string | undefined;
+  };
   readonly validation: {
     readonly timeoutMs: number;
     readonly primaryIntervalMs: number;
@@ -136,7 +141,7 @@ export function createConfig(
       'tickMs',
       'batchSize',
     ]) ?? {};
-  const cas = sectionAt(root.cas, 'cas', ['grpcAddress']) ?? {};
+  const cas = sectionAt(root.cas, 'cas', ['grpcAddress', 'publicGrpcAddress']) ?? {};
   const log = sectionAt(root.log, 'log', ['level']) ?? {};
   const attestations =
     sectionAt(root.attestations, 'attestations', ['skipDbStorage', 'casTimeoutMs', 'maxBundleBytes']) ?? {};
@@ -176,6 +181,8 @@ export function createConfig(
     cas: {
       grpcAddress:
         get('CAIRN_CAS_GRPC_ADDRESS') ?? stringAt(cas.grpcAddress, 'cas.grpcAddress') ?? '127.0.0.1:9001',
+      publicGrpcAddress:
+        get('CAIRN_CAS_PUBLIC_GRPC_ADDRESS') ?? stringAt(cas.publicGrpcAddress, 'cas.publicGrpcAddress'),
     },
     validation: {
       timeoutMs: integerAt(validation.timeoutMs, 'validation.timeoutMs', 1, 600_000) ?? 30_000,
@@ -346,7 +353,9 @@ export const CONTROL_PLANE_ENVIRONMENT: Readonly<Record<string, string>> = {
   CAIRN_SECRETS_VAULT_PREFIX: 'secrets.prefix (default cairn)',
   CAIRN_SECRETS_VAULT_NAMESPACE: 'secrets.namespace',
   CAIRN_SIGNING_KEY_FILE: 'tokens.signingKeyFile',
-  CAIRN_CAS_GRPC_ADDRESS: 'cas.grpcAddress (default 127.0.0.1:9001)',
+  CAIRN_CAS_GRPC_ADDRESS: 'cas.grpcAddress, where the control plane reaches the CAS (default 127.0.0.1:9001)',
+  CAIRN_CAS_PUBLIC_GRPC_ADDRESS:
+    'cas.publicGrpcAddress, the CAS address given to clients (default cas.grpcAddress)',
   CAIRN_BOOTSTRAP_ORGANIZATION: 'bootstrap.organization',
   CAIRN_LOG_LEVEL: 'log.level',
   CAIRN_ATTESTATIONS_SKIP_DB_STORAGE: 'attestations.skipDbStorage: true keeps bundles only in the CAS',
