@@ -47,7 +47,7 @@ export async function ensureEmbeddedHome(
   });
 
   const cas = await loadCasConfig({
-    argv: ['--config', layout.casConfigFile],
+    file: layout.casConfigFile,
     env,
     ...(signal ? { signal } : {}),
   });

@@ -39,4 +39,12 @@ describe('the artifact CAS command line', () => {
     expect(output).toContain('the CAS takes only --config FILE');
     expect(output).not.toContain('artifact CAS serving');
   });
+
+  it('refuses --config without a path, saying so', async () => {
+    const { code, stdout, stderr } = await runMain(['--config']);
+    expect(code).toBe(1);
+    const output = stdout + stderr;
+    expect(output).toContain("'--config <value>' argument missing");
+    expect(output).toContain('the CAS takes only --config FILE');
+  });
 });

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const config = await loadCasConfig({ argv: args.config === undefined ? [] : ['--config', args.config] });
+  const config = await loadCasConfig({ file: args.config });
   const missing = mallocTunablesMissing();
   if (missing.length > 0) {
     bootLogger.warn(

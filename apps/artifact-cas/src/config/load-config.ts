@@ -5,8 +5,8 @@ import { type CasConfig, createCasConfig } from './cas-config.js';
 import { type ConfigObject, objectAt } from './config-input.js';
 
 export interface LoadCasConfigOptions {
-  /** Command-line arguments after the script (`--config path`); defaults to none. */
-  readonly argv?: readonly string[];
+  /** The config file named on the command line (`--config`); without it, CAIRN_CAS_CONFIG names one. */
+  readonly file?: string | undefined;
   /** Environment to read overrides from; defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths are resolved against when no config file is given. */
@@ -41,30 +41,15 @@ export const CAS_ENVIRONMENT: Readonly<Record<string, string>> = {
 export async function loadCasConfig(options: LoadCasConfigOptions = {}): Promise<CasConfig> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = configPathFrom(options.argv ?? [], env);
+  const file = options.file ?? nonEmpty(env.CAIRN_CAS_CONFIG);
   const fromFile = file === undefined ? {} : await readConfigFile(resolve(cwd, file), options.signal);
   const baseDir = file === undefined ? cwd : dirname(resolve(cwd, file));
   const merged = applyEnvironment(fromFile, env, cwd);
   return createCasConfig(merged, baseDir);
 }
 
-function configPathFrom(
-  argv: readonly string[],
-  env: LoadCasConfigOptions['env'] & object,
-): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--config') {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new CairnError(Code.InvalidArgument, '--config needs a path: --config cas.json');
-      }
-      return next;
-    }
-    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
-  }
-  const fromEnv = env.CAIRN_CAS_CONFIG;
-  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
 }
 
 async function readConfigFile(path: string, signal: AbortSignal | undefined): Promise<ConfigObject> {
