@@ -225,6 +225,25 @@ describe('keys from a local file', () => {
     ).resolves.toBeDefined();
   });
 
+  it('verifies a token it verified before afresh once another key took its kid', async () => {
+    const first = await generateSigningKey();
+    const second = await generateSigningKey();
+    const path = join(directory, 'jwks.json');
+    await writeFile(path, JSON.stringify(publicJwks(first)));
+    const { verifier } = verifierFor({ kind: 'key-file', path });
+    const token = await mintCasToken(first, downloadGrant());
+    await verifier.verify(token, expectation);
+    await verifier.verify(token, expectation);
+    await writeFile(path, JSON.stringify({ keys: [{ ...second.publicJwk, kid: first.kid }] }));
+    await verifier.refreshKeys();
+    await expectRefusal(
+      verifier.verify(token, expectation),
+      token,
+      Code.Unauthenticated,
+      'signature_invalid',
+    );
+  });
+
   it('reports a missing key file as FAILED_PRECONDITION', async () => {
     const { verifier } = verifierFor({ kind: 'key-file', path: join(directory, 'absent.json') });
     const token = await mintCasToken(await generateSigningKey(), downloadGrant());

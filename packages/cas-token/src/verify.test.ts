@@ -299,6 +299,37 @@ describe('createCasTokenVerifier', () => {
     });
   });
 
+  it('still checks the claims and the request of a token whose signature it verified before', async () => {
+    let clock = now;
+    const reusing = createCasTokenVerifier({
+      issuer: CAS_TOKEN_DEFAULTS.issuer,
+      audience: CAS_TOKEN_DEFAULTS.audience,
+      keys: { kind: 'jwks', jwks: publicJwks(key) },
+      clock: () => clock,
+    });
+    const token = await mintCasToken(key, downloadGrant({ digest: blobDigest }), atNow);
+    await reusing.verify(token, { role: 'download', digest: blobDigest });
+    await expectRefusal(
+      reusing.verify(token, { role: 'upload' }),
+      token,
+      Code.PermissionDenied,
+      'role_mismatch',
+    );
+    await expectRefusal(
+      reusing.verify(token, { role: 'download', digest: otherBlobDigest }),
+      token,
+      Code.PermissionDenied,
+      'digest_mismatch',
+    );
+    clock = now + 400_000;
+    await expectRefusal(
+      reusing.verify(token, { role: 'download', digest: blobDigest }),
+      token,
+      Code.Unauthenticated,
+      'token_expired',
+    );
+  });
+
   it('turns an aborted signal into CANCELED', async () => {
     const token = await mintCasToken(key, downloadGrant(), atNow);
     await expect(verifier.verify(token, { role: 'download' }, AbortSignal.abort())).rejects.toMatchObject({

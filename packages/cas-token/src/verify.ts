@@ -49,6 +49,7 @@ export function createCasTokenVerifier(options: CasTokenVerifierOptions): CasTok
     );
   }
   const keySet = createKeySet(options.keys, clock);
+  const verified = new VerifiedSignatures();
 
   async function verifyOrThrow(token: string, expectation: CasTokenExpectation, signal?: AbortSignal) {
     signal?.throwIfAborted();
@@ -61,7 +62,11 @@ export function createCasTokenVerifier(options: CasTokenVerifierOptions): CasTok
           '(if it has just rotated its keys, retry in a few seconds)',
       );
     }
-    const payload = await verifiedPayload(token, key);
+    let payload = verified.get(token, key);
+    if (payload === undefined) {
+      payload = await verifiedPayload(token, key);
+      verified.set(token, key, payload);
+    }
     const claims = checkClaims(payload, options, clock() / 1000, tolerance);
     checkExpectation(claims, expectation);
     return claims;
@@ -83,6 +88,32 @@ export function createCasTokenVerifier(options: CasTokenVerifierOptions): CasTok
       }
     },
   };
+}
+
+/** Tokens whose signature was checked, at most this many (a client reuses its token for many calls). */
+const VERIFIED_SIGNATURES = 1024;
+
+/**
+ * Payloads of tokens whose signature verified, by token, with the key that verified it. A hit needs the
+ * very key object the key set returns now, so a key that was dropped or reloaded verifies afresh. Only
+ * the ECDSA check is skipped: every call still checks the claims (expiry included) and the expectation.
+ */
+class VerifiedSignatures {
+  readonly #entries = new Map<string, { readonly key: CryptoKey; readonly payload: unknown }>();
+
+  get(token: string, key: CryptoKey): unknown {
+    const entry = this.#entries.get(token);
+    return entry?.key === key ? entry.payload : undefined;
+  }
+
+  set(token: string, key: CryptoKey, payload: unknown): void {
+    this.#entries.delete(token);
+    if (this.#entries.size >= VERIFIED_SIGNATURES) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(token, { key, payload });
+  }
 }
 
 async function verifiedPayload(token: string, key: CryptoKey): Promise<unknown> {
