@@ -97,6 +97,17 @@ describe('control plane with an artifact CAS', () => {
     );
   });
 
+  /** Writes `bytes` to `file` and uploads it to the test's CAS with `token`, as a client would. */
+  async function uploadToCas(file: string, bytes: Buffer, token: string): Promise<void> {
+    await writeFile(file, bytes);
+    const client = createCasClient({ address: cas.grpcAddress, token });
+    try {
+      await client.upload(file);
+    } finally {
+      client.close();
+    }
+  }
+
   afterAll(async () => {
     acme?.close();
     await cas?.close();
@@ -154,14 +165,7 @@ describe('control plane with an artifact CAS', () => {
       sub: expect.stringMatching(/^api-token:/),
     });
 
-    const file = join(dir, 'evidence.txt');
-    await writeFile(file, bytes);
-    const client = createCasClient({ address: cas.grpcAddress, token: upload.token });
-    try {
-      await client.upload(file);
-    } finally {
-      client.close();
-    }
+    await uploadToCas(join(dir, 'evidence.txt'), bytes, upload.token);
     const recorded = await acme.recordUpload(digest, upload.token);
     expect(recorded).toMatchObject({ digest, backendName: 'local', size: BigInt(bytes.length) });
 
@@ -208,14 +212,7 @@ describe('control plane with an artifact CAS', () => {
       expect(upload.casGrpcAddress).toBe('cas.example.invalid:443');
       const bytes = Buffer.from(`behind a balancer ${Date.now()}`);
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      const file = join(dir, 'balanced.txt');
-      await writeFile(file, bytes);
-      const uploader = createCasClient({ address: cas.grpcAddress, token: upload.token });
-      try {
-        await uploader.upload(file);
-      } finally {
-        uploader.close();
-      }
+      await uploadToCas(join(dir, 'balanced.txt'), bytes, upload.token);
       // Confirming the upload asks the CAS at the internal address; the public one does not resolve.
       expect(await client.recordUpload(digest, upload.token)).toMatchObject({ digest, backendName: 'local' });
     } finally {

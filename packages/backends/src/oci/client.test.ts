@@ -25,46 +25,40 @@ describe('oci client while the registry rewrites a link file', () => {
     proxy = undefined;
   });
 
-  /** A repository holding one evidence blob, and a client that reaches it through a recording proxy. */
-  async function setUp(purpose: string, heal?: { status: number; link: () => string }) {
+  /**
+   * A repository holding one evidence blob whose `tear` link (if any) is emptied, and a client that reaches
+   * it through a recording proxy; the proxy restores the link once the registry answers `healOn`.
+   */
+  async function setUp(purpose: string, torn: { tear?: 'layer' | 'tag'; healOn?: number } = {}) {
     const repository = freshRepository(purpose);
     const storage = new RegistryStorage(storageDir, repository);
     const { bytes, blob } = randomBlob(10_000);
     const direct = createOciDriver({ location: `${host}/${repository}`, credentials: {} });
     await createBlobStore(direct).upload(chunksOf(bytes, 4096), blob, never);
     const answers: string[] = [];
-    const saved = new Map<string, Buffer>();
+    let restore: (() => Promise<void>) | undefined;
+    if (torn.tear) {
+      const link =
+        torn.tear === 'layer' ? storage.layerLinkPath(blob.hex) : storage.tagLinkPath(evidenceTag(blob.hex));
+      const content = await readFile(link);
+      await writeFile(link, '');
+      restore = () => writeFile(link, content);
+    }
     proxy = await startRegistryProxy(host, async (answer) => {
       answers.push(`${answer.method} ${answer.status}`);
-      if (heal && answer.status === heal.status) {
-        const link = heal.link();
-        const content = saved.get(link);
-        if (content) await writeFile(link, content);
-      }
+      if (answer.status === torn.healOn) await restore?.();
     });
     const location = `${proxy.host}/${repository}`;
     return {
-      storage,
       blob,
       answers,
       client: new OciClient(parseOciLocation(location), {}),
       driver: createOciDriver({ location, credentials: {} }),
-      /** Empties a link file as the registry's rewrite does for a moment. */
-      async tear(link: string) {
-        saved.set(link, await readFile(link));
-        await writeFile(link, '');
-      },
     };
   }
 
   it('repeats a manifest PUT refused as DIGEST_INVALID because a layer link read empty', async () => {
-    let layerLink = '';
-    const { storage, blob, answers, client, tear } = await setUp('torn-manifest-put', {
-      status: 400,
-      link: () => layerLink,
-    });
-    layerLink = storage.layerLinkPath(blob.hex);
-    await tear(layerLink);
+    const { blob, answers, client } = await setUp('torn-manifest-put', { tear: 'layer', healOn: 400 });
     const manifest = evidenceManifest(blob.hex, blob.size, { fileName: 'again.json' });
     await client.putManifest(evidenceTag(blob.hex), OCI_IMAGE_MANIFEST, manifest, never);
     expect(answers).toEqual(['PUT 400', 'PUT 201']);
@@ -73,32 +67,19 @@ describe('oci client while the registry rewrites a link file', () => {
   });
 
   it('repeats a blob HEAD answered 500 because the layer link read empty', async () => {
-    let layerLink = '';
-    const { storage, blob, answers, client, tear } = await setUp('torn-head', {
-      status: 500,
-      link: () => layerLink,
-    });
-    layerLink = storage.layerLinkPath(blob.hex);
-    await tear(layerLink);
+    const { blob, answers, client } = await setUp('torn-head', { tear: 'layer', healOn: 500 });
     expect(await client.blobExists(blob.hex, never)).toBe(true);
     expect(answers).toEqual(['HEAD 500', 'HEAD 200']);
   });
 
   it('repeats a tag read answered 500 because the tag link read empty, so stat finds the blob', async () => {
-    let tagLink = '';
-    const { storage, blob, answers, driver, tear } = await setUp('torn-tag', {
-      status: 500,
-      link: () => tagLink,
-    });
-    tagLink = storage.tagLinkPath(evidenceTag(blob.hex));
-    await tear(tagLink);
+    const { blob, answers, driver } = await setUp('torn-tag', { tear: 'tag', healOn: 500 });
     expect(await driver.stat(blob.hex, never)).toMatchObject(blob);
     expect(answers).toEqual(['GET 500', 'GET 200']);
   });
 
   it('gives up as UNAVAILABLE after four attempts when the 500 lasts', async () => {
-    const { storage, blob, answers, client, tear } = await setUp('lasting-500');
-    await tear(storage.layerLinkPath(blob.hex));
+    const { blob, answers, client } = await setUp('lasting-500', { tear: 'layer' });
     const error = await client.blobExists(blob.hex, never).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CairnError);
     expect((error as CairnError).code).toBe(Code.Unavailable);
@@ -117,8 +98,7 @@ describe('oci client while the registry rewrites a link file', () => {
   });
 
   it('stops repeating when the signal fires during a pause', async () => {
-    const { storage, blob, answers, client, tear } = await setUp('aborted-retry');
-    await tear(storage.layerLinkPath(blob.hex));
+    const { blob, answers, client } = await setUp('aborted-retry', { tear: 'layer' });
     const controller = new AbortController();
     const pending = client.blobExists(blob.hex, controller.signal).catch((caught: unknown) => caught);
     while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));

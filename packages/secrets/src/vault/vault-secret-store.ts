@@ -50,27 +50,10 @@ export class VaultSecretStore implements SecretStore {
     // node-vault falls back to VAULT_PREFIX / VAULT_NAMESPACE from the environment; the explicit
     // configuration alone decides where secrets go.
     Object.assign(this.#client, { pathPrefix: '', namespace });
-    const timeout = this.#options.requestTimeoutMs;
-    const never = new AbortController().signal;
     this.#renewal = new TokenRenewal({
-      lookup: async () => {
-        const body = await boundedCall(
-          () => this.#client.tokenLookupSelf({ requestOptions: { timeout } }),
-          never,
-          timeout,
-        );
-        const data = fieldOf(body, 'data');
-        return leaseOf(fieldOf(data, 'ttl'), fieldOf(data, 'renewable'));
-      },
-      renew: async () => {
-        const body = await boundedCall(
-          () => this.#client.tokenRenewSelf({ requestOptions: { timeout } }),
-          never,
-          timeout,
-        );
-        const auth = fieldOf(body, 'auth');
-        return leaseOf(fieldOf(auth, 'lease_duration'), fieldOf(auth, 'renewable'));
-      },
+      lookup: () => this.#lease(() => this.#client.tokenLookupSelf(this.#tokenCallOptions()), 'data', 'ttl'),
+      renew: () =>
+        this.#lease(() => this.#client.tokenRenewSelf(this.#tokenCallOptions()), 'auth', 'lease_duration'),
     });
   }
 
@@ -159,6 +142,18 @@ export class VaultSecretStore implements SecretStore {
     }
   }
 
+  /** A token call's lease: `<section>.<ttlField>` seconds and `<section>.renewable` of its answer. */
+  async #lease(send: () => Promise<unknown>, section: string, ttlField: string): Promise<TokenLease> {
+    const timeout = this.#options.requestTimeoutMs;
+    const body = fieldOf(await boundedCall(send, new AbortController().signal, timeout), section);
+    const ttl = fieldOf(body, ttlField);
+    return { ttlSeconds: typeof ttl === 'number' ? ttl : 0, renewable: fieldOf(body, 'renewable') === true };
+  }
+
+  #tokenCallOptions(): { requestOptions: { timeout: number } } {
+    return { requestOptions: { timeout: this.#options.requestTimeoutMs } };
+  }
+
   #dataPath(ref: string): string {
     return this.#path('data', ref);
   }
@@ -205,10 +200,6 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   } catch {
     throw abortedError(signal);
   }
-}
-
-function leaseOf(ttl: unknown, renewable: unknown): TokenLease {
-  return { ttlSeconds: typeof ttl === 'number' ? ttl : 0, renewable: renewable === true };
 }
 
 function fieldOf(value: unknown, name: string): unknown {
