@@ -102,6 +102,16 @@ describe('TokenRenewal', () => {
     expect(shrinking.calls.map(({ at }) => at - shrinkStart)).toEqual([0, 2_000, 3_000, 4_000]);
   });
 
+  it('asks once a minute once the token has run out, not every second', async () => {
+    const start = Date.now();
+    const { renewal, calls } = renewalOf({ ttlSeconds: 4, renewable: true }, []);
+    renewal.start();
+    await vi.advanceTimersByTimeAsync(130_000);
+    // Renewal at 2 s fails with 2 s left: again at 3 s, then 4 s; the token is then gone.
+    expect(calls.map(({ at }) => (at - start) / 1000)).toEqual([0, 2, 3, 4, 64, 124]);
+    renewal.stop();
+  });
+
   it('stops renewing when stopped', async () => {
     const { renewal, calls } = renewalOf({ ttlSeconds: 10, renewable: true }, [
       { ttlSeconds: 10, renewable: true },

@@ -9,8 +9,6 @@ export interface TokenRenewalOptions {
   readonly lookup: () => Promise<TokenLease>;
   /** Extends the token's lease (`auth/token/renew-self`) and returns the new one. */
   readonly renew: () => Promise<TokenLease>;
-  /** Milliseconds since the epoch; replaceable for tests. */
-  readonly now?: () => number;
 }
 
 /** Never renew more often than this, even when a token nears its maximum TTL and its leases shrink. */
@@ -28,7 +26,6 @@ const MAX_RETRY_MS = 60_000;
 export class TokenRenewal {
   readonly #lookup: () => Promise<TokenLease>;
   readonly #renew: () => Promise<TokenLease>;
-  readonly #now: () => number;
   #started = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -38,7 +35,6 @@ export class TokenRenewal {
   constructor(options: TokenRenewalOptions) {
     this.#lookup = options.lookup;
     this.#renew = options.renew;
-    this.#now = options.now ?? Date.now;
   }
 
   /** Starts on first use; later calls do nothing. */
@@ -60,8 +56,9 @@ export class TokenRenewal {
       lease = await ask();
     } catch {
       // The next call to Vault reports the failure that matters (an expired token is PERMISSION_DENIED).
-      const left = this.#expiresAt === undefined ? MAX_RETRY_MS * 4 : this.#expiresAt - this.#now();
-      this.#schedule(ask, clamp(left / 4, MIN_INTERVAL_MS, MAX_RETRY_MS));
+      // Unknown or past expiry: Vault may be down, or the token gone; ask again once a minute.
+      const left = this.#expiresAt === undefined ? 0 : this.#expiresAt - Date.now();
+      this.#schedule(ask, left > 0 ? clamp(left / 4, MIN_INTERVAL_MS, MAX_RETRY_MS) : MAX_RETRY_MS);
       return;
     }
     if (!lease.renewable || !(lease.ttlSeconds > 0)) {
@@ -69,7 +66,7 @@ export class TokenRenewal {
       return;
     }
     const ttlMs = lease.ttlSeconds * 1_000;
-    this.#expiresAt = this.#now() + ttlMs;
+    this.#expiresAt = Date.now() + ttlMs;
     this.#schedule(this.#renew, Math.max(ttlMs / 2, MIN_INTERVAL_MS));
   }
 
