@@ -19,7 +19,8 @@ const MAX_RETRY_MS = 60_000;
 /**
  * Keeps a renewable Vault token alive while the process runs, so a store configured with a periodic or
  * TTL-bound token does not lose Vault the day the token's TTL runs out. It learns the lease once, then renews
- * when half of it has passed; a failed attempt is tried again after a quarter of the time left (1–60 s).
+ * when half of it has passed; a failed attempt is tried again after a quarter of the time left (1–60 s),
+ * or a minute later once none is left.
  * A token that never expires (ttl 0, e.g. a root token) or is not renewable is left alone. Timers are
  * unref'd, so renewal never holds the process open.
  */
