@@ -51,9 +51,14 @@ export class VaultSecretStore implements SecretStore {
     // configuration alone decides where secrets go.
     Object.assign(this.#client, { pathPrefix: '', namespace });
     this.#renewal = new TokenRenewal({
-      lookup: () => this.#lease(() => this.#client.tokenLookupSelf(this.#tokenCallOptions()), 'data', 'ttl'),
+      lookup: () =>
+        this.#lease((requestOptions) => this.#client.tokenLookupSelf({ requestOptions }), 'data', 'ttl'),
       renew: () =>
-        this.#lease(() => this.#client.tokenRenewSelf(this.#tokenCallOptions()), 'auth', 'lease_duration'),
+        this.#lease(
+          (requestOptions) => this.#client.tokenRenewSelf({ requestOptions }),
+          'auth',
+          'lease_duration',
+        ),
     });
   }
 
@@ -142,16 +147,20 @@ export class VaultSecretStore implements SecretStore {
     }
   }
 
-  /** A token call's lease: `<section>.<ttlField>` seconds and `<section>.renewable` of its answer. */
-  async #lease(send: () => Promise<unknown>, section: string, ttlField: string): Promise<TokenLease> {
+  /**
+   * A token call's lease: `<section>.<ttlField>` seconds and `<section>.renewable` of its answer. Bounded
+   * like #call, but with no caller to abort it.
+   */
+  async #lease(
+    send: (requestOptions: { timeout: number }) => Promise<unknown>,
+    section: string,
+    ttlField: string,
+  ): Promise<TokenLease> {
     const timeout = this.#options.requestTimeoutMs;
-    const body = fieldOf(await boundedCall(send, new AbortController().signal, timeout), section);
+    const answer = await boundedCall(() => send({ timeout }), new AbortController().signal, timeout);
+    const body = fieldOf(answer, section);
     const ttl = fieldOf(body, ttlField);
     return { ttlSeconds: typeof ttl === 'number' ? ttl : 0, renewable: fieldOf(body, 'renewable') === true };
-  }
-
-  #tokenCallOptions(): { requestOptions: { timeout: number } } {
-    return { requestOptions: { timeout: this.#options.requestTimeoutMs } };
   }
 
   #dataPath(ref: string): string {

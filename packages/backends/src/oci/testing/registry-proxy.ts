@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 /** One answer of the registry on its way back to the client; `headers` may be changed in place. */
 export interface ProxiedAnswer {
   readonly method: string;
-  readonly path: string;
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
 }
@@ -31,7 +30,6 @@ export async function startRegistryProxy(
       (answer) => {
         const proxied: ProxiedAnswer = {
           method: incoming.method ?? '',
-          path: new URL(incoming.url ?? '/', 'http://proxy').pathname,
           status: answer.statusCode ?? 502,
           headers: { ...answer.headers },
         };
