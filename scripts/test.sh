@@ -12,6 +12,9 @@ npx biome ci .
 step 'typescript'
 npx tsc -p tsconfig.json
 
+step 'layers (.dependency-cruiser.cjs)'
+npm run -s lint:layers
+
 step 'buf lint'
 npx buf lint
 

@@ -53,14 +53,14 @@ export async function sample(pid: number, bytes: number, work: () => Promise<unk
   };
 }
 
-interface MachineTicks {
+export interface MachineTicks {
   readonly busy: number;
   readonly idle: number;
   readonly steal: number;
 }
 
 /** The machine's CPU time so far, in ticks, from the `cpu` line of /proc/stat. */
-async function machineTicks(): Promise<MachineTicks> {
+export async function machineTicks(): Promise<MachineTicks> {
   const stat = await readFile('/proc/stat', 'utf8');
   const line = stat.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) throw new Error('/proc/stat has no cpu line');
@@ -86,7 +86,7 @@ export function fastestOf(samples: readonly Sample[]): Sample {
 }
 
 // USER_HZ is 100 on every Linux this runs on.
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /** User and system CPU seconds of a process so far (all its threads), from /proc/<pid>/stat. */
 export async function cpuTimesOf(pid: number): Promise<{ user: number; system: number }> {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 
 /** tsx as this repository has it, so children start from any working directory. */
 const TSX = import.meta.resolve('tsx');
@@ -14,6 +16,12 @@ export interface ChildSpec {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Options for node itself, before `--import tsx`. */
   readonly nodeFlags?: readonly string[];
+}
+
+/** Where the children's log lines go: files under `directory`, and the terminal too when `echo` is set. */
+export interface LogSink {
+  readonly directory: string;
+  readonly echo: boolean;
 }
 
 export interface Supervisor {
@@ -32,7 +40,12 @@ export interface Supervisor {
  */
 export function superviseChildren(
   specs: readonly ChildSpec[],
+  logs: LogSink,
   onExit: (name: string, code: number) => void,
+  options: {
+    /** Descriptors every child holds open too (after stdin, stdout, stderr and IPC): the folder's lock. */
+    readonly sharedFds?: readonly number[];
+  } = {},
 ): Supervisor {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -48,11 +61,27 @@ export function superviseChildren(
       process.execPath,
       [...(spec.nodeFlags ?? []), '--import', TSX, spec.entry, ...spec.args],
       {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc', ...(options.sharedFds ?? [])],
         detached: true,
         env: spec.env ?? process.env,
       },
     );
+    // Each service's log is appended to <name>.log; a terminal shows it only when asked to.
+    const file = createWriteStream(join(logs.directory, `${spec.name}.log`), { flags: 'a', mode: 0o600 });
+    let open = 2;
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      from?.on('data', (chunk: Buffer) => {
+        file.write(chunk);
+        if (logs.echo) to.write(chunk);
+      });
+      from?.on('close', () => {
+        open -= 1;
+        if (open === 0) file.end();
+      });
+    }
     children.set(spec.name, child);
     exits.push(
       once(child, 'exit').then(([code, signal]) => {

@@ -67,6 +67,49 @@ describe('credentials from the secret store', () => {
     );
   });
 
+  it('checks write access with the credentials in the store now, not the ones uploads have cached', async () => {
+    const ref = `${REF}-check`;
+    const { accountName, accountKey, endpoint } = azurite.info;
+    const backend = { id: 'azure-1', provider: 'azure-blob' as const, location: CONTAINER };
+    const signal = AbortSignal.timeout(30_000);
+    await store.put(ref, { accountName, accountKey, endpoint }, signal);
+    // Uploads on this CAS reuse resolved credentials for 10 minutes.
+    const caching = await startTestCas({
+      secrets: {
+        kind: 'file',
+        directory: join(secretsDir, 'secrets'),
+        keyFile: join(secretsDir, 'store.key'),
+      },
+      backends: { credentialsTtlMs: 600_000 },
+    });
+    try {
+      const upload = await caching.uploadToken({ backend, secret: ref });
+      const first = bytesOf(10, 74);
+      await caching.grpc.write(upload, uploadName(first), first);
+      const wrongKey = Buffer.alloc(64, 2).toString('base64');
+      await store.rotate(ref, { accountName, accountKey: wrongKey, endpoint }, signal);
+      await expectStatus(caching.grpc.checkWriteAccess(upload), 'FAILED_PRECONDITION', /refused the CAS/);
+      // Uploads still use the cached credentials: the check did not read the cache.
+      const second = bytesOf(10, 75);
+      await caching.grpc.write(upload, uploadName(second), second);
+      await store.rotate(ref, { accountName, accountKey, endpoint }, signal);
+      expect((await caching.grpc.checkWriteAccess(upload)).elapsedMs).toBeGreaterThanOrEqual(0n);
+    } finally {
+      await caching.close();
+      await store.delete(ref, signal);
+    }
+  });
+
+  it('refuses a token whose credentials are gone from the store, saying what to run', async () => {
+    const backend = { id: 'azure-1', provider: 'azure-blob' as const, location: CONTAINER };
+    const upload = await t.uploadToken({ backend, secret: `${REF}-replaced` });
+    const data = bytesOf(10, 73);
+    const refusal = await expectStatus(t.grpc.write(upload, uploadName(data), data), 'FAILED_PRECONDITION');
+    expect(refusal.details).toBe(
+      'the credentials this CAS token names for backend azure-1 are not in the secret store (they may just have been replaced); rerun the `cairn` command for a fresh token, and if that fails too, store them again with `cairn cas-backend update NAME`',
+    );
+  });
+
   it('reads rotated credentials after the cache TTL; refused ones are FAILED_PRECONDITION, not the caller’s fault', async () => {
     const backend = { id: 'azure-1', provider: 'azure-blob' as const, location: CONTAINER };
     const download = await t.downloadToken({ backend, secret: REF });

@@ -3,16 +3,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PORT_RANGES, portPicker } from '@cairn/backends/testing';
 import { type CasGrant, loadOrCreateSigningKey, mintCasToken } from '@cairn/cas-token';
 import { silentLogger } from '@cairn/observability';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureEmbeddedHome } from '../../../scripts/embedded/bootstrap.js';
-import { startArtifactCas } from './artifact-cas.js';
-import { CAS_NODE_FLAGS } from './node-flags.js';
+import { CAS_NODE_FLAGS } from './app/node-flags.js';
+import { startArtifactCas } from './app/start.js';
 import { blobOf, bytesOf } from './testing/cas-harness.js';
 
 const startScript = fileURLToPath(new URL('../../../scripts/start.ts', import.meta.url));
@@ -45,14 +45,8 @@ async function casCommandLine(home: string): Promise<string[]> {
   throw new Error(`no CAS process with a config under ${home}`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+/** The services run as processes of their own: their ports come from below the ephemeral range. */
+const freePort = portPicker(PORT_RANGES.embedded);
 
 interface CliJson {
   cas: { grpc: string; http: string };
@@ -217,6 +211,10 @@ describe('scripts/start.ts', () => {
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('artifact CAS stopped');
+    // Shown on a pipe, and kept in .cairn/logs/ either way.
+    expect(await readFile(join(cwd, '.cairn', 'logs', 'artifact-cas.log'), 'utf8')).toContain(
+      'artifact CAS stopped',
+    );
 
     const second = await start(cwd, ports);
     const get = await fetch(url, {
@@ -225,5 +223,50 @@ describe('scripts/start.ts', () => {
     expect(Buffer.from(await get.arrayBuffer()).equals(data)).toBe(true);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  }, 240_000);
+
+  it('keeps a terminal quiet: the summary on screen, the logs in .cairn/logs/', async () => {
+    const cwd = await tempDir();
+    const ports: Ports = {
+      grpc: await freePort(),
+      http: await freePort(),
+      controlPlaneGrpc: await freePort(),
+      controlPlaneHttp: await freePort(),
+    };
+    // script(1) runs it on a pseudo-terminal, as a person's shell would; Ctrl-C is typed into it. `exec`
+    // leaves the start script alone in the terminal's process group: dash (Debian's /bin/sh, which script
+    // uses when $SHELL is unset or sh) would otherwise take the Ctrl-C too and die of it, so script
+    // reports 130 whatever the start script did.
+    const command = `exec ${[process.execPath, '--import', import.meta.resolve('tsx'), startScript]
+      .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
+      .join(' ')}`;
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      cwd,
+      env: {
+        ...process.env,
+        CAIRN_CAS_GRPC_PORT: String(ports.grpc),
+        CAIRN_CAS_HTTP_PORT: String(ports.http),
+        CAIRN_CONTROLPLANE_GRPC_PORT: String(ports.controlPlaneGrpc),
+        CAIRN_CONTROLPLANE_HTTP_PORT: String(ports.controlPlaneHttp),
+        CAIRN_CAS_GRPC_ADDRESS: `127.0.0.1:${ports.grpc}`,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    const exited = once(child, 'exit').then(([code]) => code as number | null);
+    await expect.poll(() => output, { timeout: 120_000, interval: 100 }).toContain('Cairn is running');
+    const health = await fetch(`http://127.0.0.1:${ports.http}/readyz`);
+    expect(health.status).toBe(200);
+    child.stdin?.write('\x03');
+    expect(await exited, output).toBe(0);
+    expect(output).toContain(`logs          ${join(cwd, '.cairn', 'logs')}`);
+    expect(output).not.toContain('"service":"artifact-cas"');
+    expect(output).not.toContain('"service":"controlplane"');
+    const log = await readFile(join(cwd, '.cairn', 'logs', 'artifact-cas.log'), 'utf8');
+    expect(log).toContain('"service":"artifact-cas"');
+    expect(log).toContain('artifact CAS stopped');
   }, 240_000);
 });

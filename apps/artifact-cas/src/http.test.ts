@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@cairn/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +35,12 @@ async function put(bytes: Uint8Array, headers: Record<string, string> = {}, quer
 
 /** The JSON body of a CAS response: a blob receipt or an error. */
 async function jsonOf(response: Response): Promise<{ code?: string; message?: string; existed?: boolean }> {
-  return (await response.json()) as { code?: string; message?: string; existed?: boolean };
+  return (await response.json()) as {
+    code?: string;
+    message?: string;
+    existed?: boolean;
+    details?: Record<string, string>;
+  };
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -91,7 +97,12 @@ describe('PUT /v1/blobs/sha256:{hex}', () => {
       headers: auth(small),
     });
     expect(response.status).toBe(413);
-    expect((await jsonOf(response)).code).toBe('RESOURCE_EXHAUSTED');
+    expect(await jsonOf(response)).toEqual({
+      code: 'RESOURCE_EXHAUSTED',
+      message:
+        '11 bytes is over the 10 bytes limit of this backend; raise it with `cairn cas-backend update NAME --max-bytes SIZE`',
+      details: { reason: 'blob_too_large', size: '11', max_bytes: '10', backend_id: 'backend-1' },
+    });
 
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(blobUrl(bytesOf(5, 36)), { method: 'PUT', headers: auth(upload) }, (res) => {
@@ -179,7 +190,12 @@ describe('GET and HEAD /v1/blobs/sha256:{hex}', () => {
     const none = await fetch(blobUrl(data));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
-    expect(await jsonOf(none)).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(await jsonOf(none)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message:
+        'this call needs a CAS token, sent as "authorization: Bearer <token>"; the `cairn` command fetches one from the control plane itself, and `cairn cas-token create` prints one for other clients',
+      details: { reason: 'token_missing' },
+    });
     expect((await fetch(blobUrl(data), { headers: auth('garbage') })).status).toBe(401);
     expect((await fetch(blobUrl(data), { headers: auth(upload) })).status).toBe(403);
     const missing = await fetch(blobUrl(bytesOf(7, 39)), { headers: auth(download) });
@@ -191,6 +207,17 @@ describe('GET and HEAD /v1/blobs/sha256:{hex}', () => {
     const outside = await t.downloadToken({ backend: { id: 'x', provider: 'filesystem', location: '/srv' } });
     expect((await fetch(blobUrl(data), { headers: auth(outside) })).status).toBe(403);
     expect((await fetch(blobUrl(data), { method: 'DELETE', headers: auth(download) })).status).toBe(501);
+  });
+
+  it('answers a request target that is no URL with 400, not 500', async () => {
+    // Node's HTTP parser lets an absolute-form target through that the URL parser refuses.
+    const { hostname, port } = new URL(t.cas.httpUrl);
+    const socket = connect(Number(port), hostname);
+    socket.end('GET http://[/v1/blobs/x HTTP/1.1\r\nHost: cas\r\nConnection: close\r\n\r\n');
+    let answer = '';
+    for await (const chunk of socket) answer += chunk;
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('the request target is not a valid URL');
   });
 });
 

@@ -1,15 +1,15 @@
-export { type RunningArtifactCas, type StartOptions, startArtifactCas } from './artifact-cas.js';
+export { type RunningArtifactCas, type StartOptions, startArtifactCas } from './app/start.js';
 export {
   CAS_CONFIG_DEFAULTS,
   type CasConfig,
   type CasConfigInit,
   createCasConfig,
   type SecretStoreSettings,
-} from './config/cas-config.js';
+} from './config/config.js';
 export { CAS_ENVIRONMENT, type LoadCasConfigOptions, loadCasConfig } from './config/load-config.js';
 export {
   clientFlowControlOptions,
   DEFAULT_FLOW_CONTROL_WINDOWS,
   type FlowControlWindows,
   raiseServerFlowControlWindows,
-} from './server/grpc/flow-control.js';
+} from './server/flow-control.js';

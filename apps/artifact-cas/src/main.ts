@@ -5,10 +5,10 @@ import { parseArgs } from 'node:util';
 import { CairnError, Code } from '@cairn/errors';
 import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from '@cairn/malloc-tunables';
 import { createLogger } from '@cairn/observability';
-import { startArtifactCas } from './artifact-cas.js';
-import { CAS_CONFIG_DEFAULTS } from './config/cas-config.js';
+import { CAS_NODE_FLAGS, casNodeFlagsMissing } from './app/node-flags.js';
+import { startArtifactCas } from './app/start.js';
+import { CAS_CONFIG_DEFAULTS } from './config/config.js';
 import { CAS_ENVIRONMENT, loadCasConfig } from './config/load-config.js';
-import { CAS_NODE_FLAGS, casNodeFlagsMissing } from './node-flags.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 

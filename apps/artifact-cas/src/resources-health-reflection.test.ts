@@ -143,6 +143,7 @@ describe('server reflection v1', () => {
         ? list.messageResponse.value.service.map((service) => service.name)
         : [];
     expect(services.sort()).toEqual([
+      'cairn.cas.v1.BackendService',
       'cairn.cas.v1.ResourceService',
       'google.bytestream.ByteStream',
       'grpc.health.v1.Health',

@@ -45,15 +45,49 @@ describe('loadCliConfig', () => {
   it('refuses a broken file with a way to fix it', async () => {
     await writeConfig(root, '{ not json');
     await expect(loadCliConfig(root, {})).rejects.toMatchObject({
-      message: expect.stringContaining('is not valid JSON; fix it or run `npm start` again'),
+      message: expect.stringContaining(
+        'cli.json: the CLI config file is not valid JSON (near character 2); fix it or run `npm start` again',
+      ),
     });
     await writeConfig(root, JSON.stringify({ dev: { signingKeyFile: 'k' } }));
     await expect(loadCliConfig(root, {})).rejects.toMatchObject({
-      message: expect.stringContaining('"dev.issuer" must be a string'),
+      message: expect.stringContaining(
+        'cli.json: config key dev.issuer is required: a non-empty string; fix it or run `npm start` again',
+      ),
     });
     await writeConfig(root, JSON.stringify({ controlplane: { grpc: '127.0.0.1:9000', apiToken: 5 } }));
     await expect(loadCliConfig(root, {})).rejects.toMatchObject({
-      message: expect.stringContaining('"controlplane.apiToken" must be a string'),
+      message: expect.stringContaining(
+        'cli.json: config key controlplane.apiToken must be a non-empty string;',
+      ),
+    });
+  });
+
+  it('checks with the services\' rules: null refused, "" only where it means something, unknown keys unused', async () => {
+    const dev = {
+      signingKeyFile: 'k',
+      issuer: 'i',
+      audience: 'a',
+      org: 'o',
+      backend: { id: 'b', provider: 'filesystem', location: '/blobs' },
+      secret: '',
+      maxBytes: 1024,
+    };
+    // A file a newer `npm start` wrote may hold keys this CLI does not know.
+    await writeConfig(root, JSON.stringify({ dev, cas: { grpc: 'h:1', quic: 'h:2' }, telemetry: {} }));
+    expect((await loadCliConfig(root, {}))?.config).toEqual({ dev, cas: { grpc: 'h:1' } });
+    await writeConfig(root, JSON.stringify({ cas: { grpc: null } }));
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining('config key cas.grpc must be a non-empty string, not null'),
+    });
+    await writeConfig(root, JSON.stringify({ controlplane: { apiToken: '' } }));
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      message: expect.stringContaining('config key controlplane.apiToken must be a non-empty string;'),
+    });
+    await writeConfig(root, JSON.stringify({ dev: { ...dev, maxBytes: -1 } }));
+    await expect(loadCliConfig(root, {})).rejects.toMatchObject({
+      message: expect.stringContaining('config key dev.maxBytes must be a whole number of bytes;'),
     });
   });
 });

@@ -1,34 +1,74 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CairnError, Code } from '@cairn/errors';
+// The loader alone: the package's config index also holds the services' setting shapes, which build full
+// zod schemas at import (858 KB of source in every command that reads this file, ~0.1 s per call).
+import { checkSettings, readConfigFile } from '@cairn/service-runtime/config/loader';
+import * as z from 'zod/mini';
 
-/** `.cairn/cli.json`, written by `npm start` so the CLI works with no flags beside it. */
-export interface CliConfig {
-  readonly cas?: { readonly grpc?: string; readonly http?: string };
-  /** The control plane that issues CAS tokens, written by the control plane of `npm start`. */
-  readonly controlplane?: ControlPlaneSection;
-  readonly dev?: DevConfig;
-}
+const text = (description: string) => z.string().check(z.describe(description));
+const optionalText = (description: string) => z.optional(text(description));
 
-export interface ControlPlaneSection {
-  /** `host:port` of its gRPC endpoint. */
-  readonly grpc?: string;
-  /** The organisation the API token belongs to (shown, not sent). */
-  readonly organization?: string;
-  /** An API token (`cairn_...`); the file is 0600 because of it. */
-  readonly apiToken?: string;
-}
+/**
+ * `.cairn/cli.json`, written by `npm start` so the CLI works with no flags beside it. Checked under the
+ * services' rules for null and empty values, with their messages; keys it does not know are left unused
+ * rather than refused, since a packed CLI (`npm run pack:cli`) may read a file a newer `npm start` wrote.
+ * Written with zod/mini, whose functions the bundle keeps only as used: most commands read this file.
+ * docs/configuration.md is generated from this schema.
+ */
+export const CLI_CONFIG_SCHEMA = z.object({
+  cas: z.optional(
+    z
+      .object({
+        grpc: optionalText('host:port of the CAS gRPC endpoint'),
+        http: optionalText('http://host:port of the CAS HTTP endpoint'),
+      })
+      .check(z.describe('the artifact CAS of `npm start`')),
+  ),
+  controlplane: z.optional(
+    z
+      .object({
+        grpc: optionalText('host:port of its gRPC endpoint'),
+        organization: optionalText('the organisation the API token belongs to (shown, not sent)'),
+        apiToken: optionalText('an API token (cairn_...); the file is 0600 because of it'),
+        adminToken: optionalText('an admin token, for `cairn org` and `cairn token --org`'),
+      })
+      .check(
+        z.describe('the control plane that issues CAS tokens, written by the control plane of `npm start`'),
+      ),
+  ),
+  dev: z.optional(
+    z
+      .object({
+        signingKeyFile: text('the development signing key (a private JWK)'),
+        issuer: text('`iss` of the tokens it signs'),
+        audience: text('`aud` of the tokens it signs'),
+        org: text('the organisation they grant'),
+        backend: z.object({
+          id: text('id of the backend they grant'),
+          provider: text('its provider'),
+          location: text('its location'),
+        }),
+        secret: z
+          .string()
+          .check(z.meta({ allowEmpty: true, description: 'its secret reference; "" for none' })),
+        maxBytes: z
+          .int()
+          .check(
+            z.minimum(0),
+            z.meta({ expects: 'a whole number of bytes', description: 'largest upload granted' }),
+          ),
+      })
+      .check(
+        z.describe('what the local development key may sign: the embedded default organisation and backend'),
+      ),
+  ),
+});
 
+/** `.cairn/cli.json` as checked. */
+export type CliConfig = z.output<typeof CLI_CONFIG_SCHEMA>;
+export type ControlPlaneSection = NonNullable<CliConfig['controlplane']>;
 /** What the local development key may sign: the embedded default's organisation and backend. */
-export interface DevConfig {
-  readonly signingKeyFile: string;
-  readonly issuer: string;
-  readonly audience: string;
-  readonly org: string;
-  readonly backend: { readonly id: string; readonly provider: string; readonly location: string };
-  readonly secret: string;
-  readonly maxBytes: number;
-}
+export type DevConfig = NonNullable<CliConfig['dev']>;
 
 export interface LoadedCliConfig {
   /** The `.cairn` directory it came from; relative paths inside are read from the folder that holds it. */
@@ -66,66 +106,20 @@ export async function loadCliConfig(
   }
 }
 
+const REWRITE = '; fix it or run `npm start` again to rewrite it';
+
 async function readConfig(path: string): Promise<CliConfig | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new CairnError(
-      Code.FailedPrecondition,
-      `cannot read ${path} (${String(code)}); check its permissions`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new CairnError(
-      Code.FailedPrecondition,
-      `${path} is not valid JSON; fix it or run \`npm start\` again to rewrite it`,
-    );
-  }
-  return checkConfig(parsed, path);
-}
-
-function checkConfig(value: unknown, path: string): CliConfig {
-  const invalid = (what: string) =>
-    new CairnError(
-      Code.FailedPrecondition,
-      `${path}: ${what}; fix it or run \`npm start\` again to rewrite it`,
-    );
-  if (!isRecord(value)) throw invalid('expected a JSON object');
-  const { cas, controlplane, dev } = value;
-  if (cas !== undefined && !isRecord(cas)) throw invalid('"cas" must be an object');
-  if (controlplane !== undefined) {
-    if (!isRecord(controlplane)) throw invalid('"controlplane" must be an object');
-    for (const key of ['grpc', 'organization', 'apiToken'] as const) {
-      const field = controlplane[key];
-      if (field !== undefined && typeof field !== 'string')
-        throw invalid(`"controlplane.${key}" must be a string`);
-    }
-  }
-  if (dev !== undefined) {
-    if (!isRecord(dev)) throw invalid('"dev" must be an object');
-    for (const key of ['signingKeyFile', 'issuer', 'audience', 'org', 'secret'] as const) {
-      if (typeof dev[key] !== 'string') throw invalid(`"dev.${key}" must be a string`);
-    }
-    const backend = dev.backend;
-    if (
-      !isRecord(backend) ||
-      ['id', 'provider', 'location'].some((key) => typeof backend[key] !== 'string')
-    ) {
-      throw invalid('"dev.backend" must have string "id", "provider" and "location"');
-    }
-    if (typeof dev.maxBytes !== 'number' || !Number.isSafeInteger(dev.maxBytes) || dev.maxBytes < 0) {
-      throw invalid('"dev.maxBytes" must be a whole number of bytes');
-    }
-  }
-  return value as CliConfig;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  const parsed = await readConfigFile(path, 'CLI config file', {
+    optional: true,
+    invalidCode: Code.FailedPrecondition,
+    unreadableAdvice: '; check its permissions',
+    invalidAdvice: REWRITE,
+  });
+  if (parsed === undefined) return undefined;
+  return checkSettings(CLI_CONFIG_SCHEMA, parsed, {
+    source: path,
+    service: 'CLI',
+    code: Code.FailedPrecondition,
+    advice: REWRITE,
+  });
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startTamperingCas, startTestCas, type TestCas } from '@cairn/cas-client/testing';
+import { startTamperingCas, startTestCas, type TestCas } from '@cairn/artifact-cas/testing';
 import { generateSigningKey } from '@cairn/cas-token';
 import { MALLOC_TUNABLES_SETTING } from '@cairn/malloc-tunables';
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
@@ -142,7 +142,7 @@ describe.concurrent('cairn artifact download, configured by .cairn/cli.json alon
         ],
         { cwd: project },
       );
-      expect(toFile.code).toBe(1);
+      expect(toFile.code).toBe(3);
       expect(toFile.stdout.toString()).toBe('');
       expectOneLineError(expect, toFile.stderr, 'tampered.json and report this to the CAS operator');
       expect((await readdir(project)).filter((name) => name.includes('tampered'))).toEqual([]);
@@ -151,11 +151,20 @@ describe.concurrent('cairn artifact download, configured by .cairn/cli.json alon
         ['artifact', 'download', '-d', digest, '--output', '-', '--cas-address', tampering.address],
         { cwd: project },
       );
-      expect(toStdout.code).toBe(1);
+      expect(toStdout.code).toBe(3);
       expectOneLineError(expect, toStdout.stderr, 'discard what was written to the output');
     } finally {
       await tampering.close();
     }
+  });
+
+  it('ends quietly, exit 0, when the reader of --output - stops early (| head)', async ({ expect }) => {
+    const run = await spawnCairn(['artifact', 'download', '-d', digest, '--output', '-'], {
+      cwd: project,
+      closeStdoutAfter: 64 * 1024,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
   });
 
   it('reports a blob the CAS does not hold', async ({ expect }) => {
@@ -216,6 +225,6 @@ describe.concurrent('cairn tokens', () => {
   it('exits 2 on a usage error', async ({ expect }) => {
     const run = await spawnCairn(['artifact', 'upload', '--file'], { cwd: project });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('option --file needs a value');
+    expectOneLineError(expect, run.stderr, "option '-f, --file <file>' argument missing");
   });
 });

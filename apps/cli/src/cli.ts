@@ -1,126 +1,130 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CairnError, codeName } from '@cairn/errors';
-import type { Command, OptionValues } from './command.js';
-import { commands } from './commands/index.js';
-import { ExitCode } from './exit-codes.js';
-import { commandHelp, groupHelp, topLevelHelp } from './help.js';
+import { CairnError, Code } from '@cairn/errors';
+import type { Command, CommanderError } from 'commander';
+import manifest from '../package.json' with { type: 'json' };
+import type { CommandContext, OutputFormat } from './context.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { type CliIo, writeLine } from './io.js';
+import { buildProgram, everyCommand, type Loader, pathOf } from './program.js';
 import { UsageError } from './usage-error.js';
+
+export const VERSION = manifest.version;
 
 /** Runs one `cairn` invocation and returns its exit code; never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let json = false;
+  const debug = argv.includes('--debug');
+  const program = buildProgram((load, command) => run(load, command, io), VERSION);
+  // Set on each command: commander copies these settings only into subcommands created after them.
+  for (const command of everyCommand(program)) {
+    command.configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Errors are reported once, by `report`, in cairn's own one-line form.
+      outputError: () => {},
+    });
+    command.exitOverride((error) => {
+      throw new CommandLineError(error, pathOf(command));
+    });
+  }
   try {
-    const selection = selectCommand(argv);
-    if ('help' in selection) {
-      writeLine(io.stdout, selection.help);
-      return ExitCode.Ok;
-    }
-    const { command, rest } = selection;
-    const options = parseOptions(command, rest);
-    json = options.json === true;
-    if (options.help === true) {
-      writeLine(io.stdout, commandHelp(command));
-      return ExitCode.Ok;
-    }
-    await command.run({ io, options, json });
+    await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
-    return report(error, io, json);
+    return report(error, io, debug);
   }
 }
 
-type Selection = { command: Command; rest: string[] } | { help: string };
+async function run(load: Loader, command: Command, io: CliIo): Promise<void> {
+  const context = contextOf(command, io);
+  const module = await load();
+  await module.run(context);
+}
 
-function selectCommand(argv: readonly string[]): Selection {
-  const [first, second, ...rest] = argv;
-  if (first === undefined) throw new UsageError('no command given');
-  if (first === '--help' || first === '-h' || first === 'help')
-    return { help: topLevelHelp(commands, version()) };
-  if (first === '--version' || first === '-V') return { help: version() };
-  if (first.startsWith('-')) {
-    throw new UsageError(
-      `unknown option ${first} before the command; options go after it, e.g. cairn artifact upload --json`,
+function contextOf(command: Command, io: CliIo): CommandContext {
+  const options = command.opts();
+  const output = typeof options.output === 'string' ? options.output : undefined;
+  const named: OutputFormat | undefined = output === 'table' || output === 'json' ? output : undefined;
+  return {
+    io,
+    command: pathOf(command),
+    options,
+    args: command.processedArgs.filter((arg): arg is string => typeof arg === 'string'),
+    format: options.json === true ? 'json' : (named ?? 'table'),
+    outputPath: output !== undefined && named === undefined ? output : undefined,
+  };
+}
+
+/** A parse error of commander's, and the command whose help explains the right form. */
+class CommandLineError extends Error {
+  constructor(
+    override readonly cause: CommanderError,
+    readonly command: string,
+  ) {
+    super(cause.message);
+  }
+}
+
+function report(error: unknown, io: CliIo, debug: boolean): ExitCode {
+  if (error instanceof CommandLineError) {
+    const { cause } = error;
+    // --help and --version end in a CommanderError too: they are successes.
+    if (cause.code === 'commander.helpDisplayed' || cause.code === 'commander.version') return ExitCode.Ok;
+    // A group called without its subcommand: commander has printed the group's help on stderr.
+    if (cause.code === 'commander.help') return ExitCode.Usage;
+    const message = cause.message.replace(/^error: /, '').replace(/\s*\n\s*/g, '; ');
+    writeLine(
+      io.stderr,
+      `cairn: ${message} (see \`cairn ${error.command} --help\`)`.replace('cairn  ', 'cairn '),
     );
+    return ExitCode.Usage;
   }
-  const group = commands.filter((command) => command.path[0] === first);
-  if (group.length === 0) throw new UsageError(`unknown command "${first}"`);
-  if (second === '--help' || second === '-h') return { help: groupHelp(first, commands) };
-  const command = group.find((candidate) => candidate.path[1] === second);
-  if (command === undefined) {
-    const names = group.map((candidate) => candidate.path[1]).join(', ');
-    const problem = second === undefined ? 'needs a subcommand' : `has no subcommand "${second}"`;
-    throw new UsageError(`cairn ${first} ${problem}; choose one of: ${names}`);
-  }
-  return { command, rest };
-}
-
-function parseOptions(command: Command, args: string[]): OptionValues {
-  const name = command.path.join(' ');
-  try {
-    const { values } = parseArgs({
-      args,
-      options: { ...command.options },
-      strict: true,
-      allowPositionals: false,
-    });
-    return values;
-  } catch (error) {
-    throw new UsageError(describeParseError(error), name);
-  }
-}
-
-/** node:util's parse errors are long and generic; say briefly what was wrong. */
-function describeParseError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
-  switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${quoted}`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const option = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
-      if (message.includes('does not take an argument')) return `option ${option} takes no value`;
-      if (message.includes('ambiguous')) {
-        const long = /use '(--[\w-]+)=/.exec(message)?.[1] ?? option;
-        return `option ${long} needs a value (write ${long}=VALUE for a value that starts with "-")`;
-      }
-      return `option ${option} needs a value`;
-    }
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument "${quoted}"`;
-    default:
-      return message.split('. ')[0] ?? message;
-  }
-}
-
-function report(error: unknown, io: CliIo, json: boolean): ExitCode {
   if (error instanceof UsageError) {
     const help = error.command === '' ? 'cairn --help' : `cairn ${error.command} --help`;
     writeLine(io.stderr, `cairn: ${error.message} (see \`${help}\`)`);
     return ExitCode.Usage;
   }
+  if (isClosedPipe(error) || isClosedPipe(io.signal?.reason)) return ExitCode.Ok;
+  if (isInterrupt(io.signal?.reason)) {
+    writeLine(io.stderr, 'cairn: interrupted; nothing partial was kept');
+    return ExitCode.Interrupted;
+  }
   const failure =
     error instanceof CairnError
       ? error
-      : CairnError.from(error, undefined, 'unexpected error; run again and report it if it persists');
+      : CairnError.from(
+          error,
+          Code.Internal,
+          'unexpected error; run again with --debug and report it if it persists',
+        );
   writeLine(io.stderr, `cairn: ${oneLine(failure.message)}`);
-  if (json)
-    writeLine(
-      io.stdout,
-      JSON.stringify({ error: { code: codeName(failure.code), message: failure.message } }),
-    );
-  return ExitCode.Failure;
+  if (debug) writeLine(io.stderr, describeForDebugging(failure));
+  return exitCodeOf(failure);
+}
+
+/** The reader of stdout went away (`cairn … | head`): what it wanted, it has; end quietly. */
+function isClosedPipe(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === 'EPIPE') return true;
+  }
+  return false;
+}
+
+function isInterrupt(reason: unknown): boolean {
+  return reason instanceof Error && (reason as { code?: unknown }).code === 'SIGINT';
+}
+
+function describeForDebugging(error: Error): string {
+  const lines: string[] = [];
+  for (let cause: unknown = error; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+    if (cause instanceof Error) lines.push(cause.stack ?? `${cause.name}: ${cause.message}`);
+    else {
+      lines.push(String(cause));
+      break;
+    }
+    if (lines.length > 1) lines[lines.length - 1] = `caused by: ${lines.at(-1)}`;
+  }
+  return lines.join('\n');
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
-}
-
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version?: string;
-  };
-  return manifest.version ?? 'unknown';
 }

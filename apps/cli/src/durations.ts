@@ -1,23 +1,31 @@
+import ms, { type StringValue } from 'ms';
 import { UsageError } from './usage-error.js';
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-
-/** `90`, `90s`, `5m`, `1h`, `30d` → seconds, at most `longestSeconds` (then a usage error naming `option`). */
+/**
+ * `90s`, `5m`, `12h`, `90d` (anything `ms` reads) or a bare number of seconds → whole seconds, at most
+ * `longestSeconds`; anything else is a usage error naming `option`.
+ */
 export function parseDuration(text: string, option: string, command: string, longestSeconds: number): number {
-  const match = /^(\d+)([smhd])?$/.exec(text.trim());
-  const unit = (match?.[2] ?? 's') as keyof typeof UNIT_SECONDS;
-  const seconds = match === null ? Number.NaN : Number(match[1]) * UNIT_SECONDS[unit];
+  const trimmed = text.trim();
+  const seconds = Math.round(millisecondsOf(trimmed) / 1000);
   if (!Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new UsageError(`${option} "${text}" is not a duration; write e.g. 90s, 5m, 1h or 30d`, command);
+    throw new UsageError(`${option} "${text}" is not a duration; write e.g. 90s, 5m, 12h or 90d`, command);
   }
   if (seconds > longestSeconds) {
-    throw new UsageError(`${option} "${text}" is too long; at most ${describe(longestSeconds)}`, command);
+    throw new UsageError(
+      `${option} "${text}" is too long; at most ${ms(longestSeconds * 1000, { long: true })}`,
+      command,
+    );
   }
   return seconds;
 }
 
-function describe(seconds: number): string {
-  if (seconds % 86_400 === 0 && seconds >= 86_400 * 2) return `${seconds / 86_400}d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  return `${seconds}s`;
+function millisecondsOf(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  try {
+    return ms(text as StringValue);
+  } catch {
+    // ms throws on an empty string; anything else it cannot read is NaN.
+    return Number.NaN;
+  }
 }

@@ -1,15 +1,11 @@
 export { type BootstrapResult, bootstrapOrganization } from './app/bootstrap.js';
+export { type KeyRotation, rotateSigningKeys } from './app/rotate-keys.js';
 export {
   type RunningControlPlane,
   type StartControlPlaneOptions,
   startControlPlane,
-} from './app/control-plane.js';
+} from './app/start.js';
 export * from './biz/index.js';
-export {
-  type ControlPlaneClient,
-  type ControlPlaneClientOptions,
-  createControlPlaneClient,
-} from './client/index.js';
 export {
   CONTROL_PLANE_ENVIRONMENT,
   type ControlPlaneConfig,

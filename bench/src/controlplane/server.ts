@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CAS_NODE_FLAGS } from '@cairn/artifact-cas/node-flags';
+import { withMallocTunables } from '@cairn/malloc-tunables';
 
 const run = promisify(execFile);
 
@@ -12,6 +14,9 @@ export type BenchDatabase = 'postgres' | 'pglite';
 
 /** The local PostgreSQL server (trust auth); CAIRN_BENCH_POSTGRES_URL overrides it. */
 const POSTGRES_URL = process.env.CAIRN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** database.maxConnections of the control plane (its default). */
+const MAX_CONNECTIONS = 10;
 
 /** A fresh PGlite data dir takes seconds to initialise, many more on a busy machine. */
 const READY_TIMEOUT_MS = 180_000;
@@ -23,14 +28,22 @@ export interface BenchControlPlane {
   readonly apiToken: string;
   /** A directory for a filesystem backend of that organisation. */
   readonly blobsDir: string;
+  /** The PostgreSQL database it runs on (undefined on PGlite). */
+  readonly databaseUrl: string | undefined;
+  /** Its database.maxConnections. */
+  readonly maxConnections: number;
   stop(): Promise<void>;
 }
 
 /**
  * Starts the control plane as its own process (`apps/controlplane/src/main.ts serve`) from a config file,
- * on a PostgreSQL database of its own (created here, dropped by `stop`) or on PGlite in a temp dir.
+ * on a PostgreSQL database of its own (created here, dropped by `stop`) or on PGlite in a temp dir, and
+ * a CAS beside it (the control plane has the CAS check a backend before it keeps one).
  */
-export async function startBenchControlPlane(database: BenchDatabase): Promise<BenchControlPlane> {
+export async function startBenchControlPlane(
+  database: BenchDatabase,
+  options: { readonly cacheTtlMs?: number } = {},
+): Promise<BenchControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-cp-'));
   const blobsDir = join(dir, 'blobs');
   await mkdir(blobsDir);
@@ -43,30 +56,60 @@ export async function startBenchControlPlane(database: BenchDatabase): Promise<B
     databaseUrl = url.toString();
   }
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const [casGrpcPort, casHttpPort] = [await freePort(), await freePort()];
   const configFile = join(dir, 'controlplane.json');
+  const casConfigFile = join(dir, 'cas.json');
+  await writeFile(
+    casConfigFile,
+    JSON.stringify({
+      grpc: { port: casGrpcPort },
+      http: { port: casHttpPort },
+      tokens: { jwksUrl: `http://127.0.0.1:${httpPort}/.well-known/jwks.json` },
+      backends: { filesystemRoots: [dir] },
+      // The control plane's file secret store (its defaults under stateDir).
+      secrets: { kind: 'file', directory: join(dir, 'secrets'), keyFile: join(dir, 'secrets.key') },
+      log: { level: 'warn' },
+    }),
+  );
   await writeFile(
     configFile,
     JSON.stringify({
       stateDir: dir,
       grpc: { port: grpcPort },
       http: { port: httpPort },
-      database: databaseUrl ? { url: databaseUrl, maxConnections: 10 } : { pgliteDir: join(dir, 'db') },
+      database: {
+        ...(databaseUrl
+          ? { url: databaseUrl, maxConnections: MAX_CONNECTIONS }
+          : { pgliteDir: join(dir, 'db') }),
+        ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
+      },
       validation: { tickMs: 3_600_000 },
+      cas: { grpcAddress: `127.0.0.1:${casGrpcPort}` },
       bootstrap: { organization: 'bench', apiTokenFile: join(dir, 'api-token') },
       log: { level: 'warn' },
     }),
   );
   // The config file names the database; an inherited DATABASE_URL would override it.
   delete process.env.DATABASE_URL;
+  // CAIRN_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the control plane under load.
+  const nodeArgs = (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'apps/controlplane/src/main.ts', 'serve', '--config', configFile],
+    [...nodeArgs, '--import', 'tsx', 'apps/controlplane/src/main.ts', 'serve', '--config', configFile],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  let cas: ChildProcess | undefined;
   try {
     await waitUntilReady(child, `http://127.0.0.1:${httpPort}/readyz`);
+    // Started once the control plane has created the secret store's key, which the CAS reads.
+    cas = spawn(
+      process.execPath,
+      [...CAS_NODE_FLAGS, '--import', 'tsx', 'apps/artifact-cas/src/main.ts', '--config', casConfigFile],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: withMallocTunables(process.env) as NodeJS.ProcessEnv },
+    );
+    await waitUntilReady(cas, `http://127.0.0.1:${casHttpPort}/readyz`);
   } catch (error) {
-    await stopChild(child);
+    await Promise.all([stopChild(child), cas === undefined ? undefined : stopChild(cas)]);
     await cleanup(dir, database === 'postgres' ? databaseName : undefined);
     throw error;
   }
@@ -75,8 +118,10 @@ export async function startBenchControlPlane(database: BenchDatabase): Promise<B
     grpcAddress: `127.0.0.1:${grpcPort}`,
     apiToken: (await readFile(join(dir, 'api-token'), 'utf8')).trim(),
     blobsDir,
+    databaseUrl,
+    maxConnections: MAX_CONNECTIONS,
     async stop() {
-      await stopChild(child);
+      await Promise.all([stopChild(child), cas === undefined ? undefined : stopChild(cas)]);
       await cleanup(dir, database === 'postgres' ? databaseName : undefined);
     },
   };
@@ -85,8 +130,7 @@ export async function startBenchControlPlane(database: BenchDatabase): Promise<B
 async function waitUntilReady(child: ChildProcess, url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`the control plane exited with ${child.exitCode} while starting`);
+    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode} while starting`);
     const ready = await fetch(url).then(
       (response) => response.ok,
       () => false,
@@ -94,7 +138,7 @@ async function waitUntilReady(child: ChildProcess, url: string): Promise<void> {
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the control plane was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(`${url} was not ready within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
 /** SIGTERM (a clean stop), SIGKILL after 30 s; resolves once the process is gone. */

@@ -12,7 +12,14 @@ import {
 } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckRequestSchema } from './gen/grpc/health/v1/health_pb.js';
-import { fromGrpcError, grpcStatusOf, isServiceError, REASON_TRAILER, UNREACHABLE } from './grpc-status.js';
+import {
+  DETAILS_TRAILER,
+  fromGrpcError,
+  grpcStatusOf,
+  isServiceError,
+  REASON_TRAILER,
+  UNREACHABLE,
+} from './grpc-status.js';
 import { healthService } from './services.js';
 
 const peer = { service: 'the CAS', address: '127.0.0.1:9001' };
@@ -79,6 +86,30 @@ describe('fromGrpcError', () => {
     });
   });
 
+  it('keeps the message of an UNAVAILABLE the server sent about a server behind it, whatever its words', () => {
+    const metadata = new Metadata();
+    metadata.set(REASON_TRAILER, 'registry_unreachable');
+    const said =
+      "cannot reach registry 127.0.0.1:5000 (ECONNREFUSED); check the backend's location and that the registry is running";
+    expect(fromGrpcError(serviceError(GrpcStatus.UNAVAILABLE, said, metadata), peer)).toMatchObject({
+      code: Code.Unavailable,
+      message: said,
+      details: { reason: 'registry_unreachable' },
+    });
+  });
+
+  it('reads string details from the details trailer and ignores a malformed one', () => {
+    const metadata = new Metadata();
+    metadata.set(REASON_TRAILER, 'blob_too_large');
+    metadata.set(DETAILS_TRAILER, Buffer.from(JSON.stringify({ max_bytes: '1024', nested: { a: 1 } })));
+    expect(
+      fromGrpcError(serviceError(GrpcStatus.RESOURCE_EXHAUSTED, 'too big', metadata), peer).details,
+    ).toEqual({ reason: 'blob_too_large', max_bytes: '1024' });
+    const broken = new Metadata();
+    broken.set(DETAILS_TRAILER, Buffer.from('{not json'));
+    expect(fromGrpcError(serviceError(GrpcStatus.INTERNAL, 'x', broken), peer).details).toEqual({});
+  });
+
   it('says which status came back when the server sent no message', () => {
     expect(fromGrpcError(serviceError(GrpcStatus.UNIMPLEMENTED, ''), peer).message).toBe(
       'the CAS answered UNIMPLEMENTED',
@@ -105,7 +136,7 @@ describe('a CairnError across a real grpc-js call', () => {
         callback(
           grpcStatusOf(
             new CairnError(Code.PermissionDenied, 'the token is for another organisation', {
-              details: { reason: 'wrong_org' },
+              details: { reason: 'wrong_org', org: 'acmé', limit: '1024' },
             }),
           ),
         ),
@@ -126,7 +157,7 @@ describe('a CairnError across a real grpc-js call', () => {
     server?.forceShutdown();
   });
 
-  it('arrives as the same CairnError: code, message and reason', async () => {
+  it('arrives as the same CairnError: code, message, reason and every detail', async () => {
     const failure = await new Promise<unknown>((resolve) =>
       client.makeUnaryRequest(
         healthService.check.path,
@@ -141,7 +172,7 @@ describe('a CairnError across a real grpc-js call', () => {
     expect(fromGrpcError(failure, { service: 'the test server', address })).toMatchObject({
       code: Code.PermissionDenied,
       message: 'the token is for another organisation',
-      details: { reason: 'wrong_org' },
+      details: { reason: 'wrong_org', org: 'acmé', limit: '1024' },
     });
   });
 });

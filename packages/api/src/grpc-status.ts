@@ -5,16 +5,31 @@ import { status as GrpcStatus, Metadata, type ServiceError, type StatusObject } 
 export const REASON_TRAILER = 'cairn-reason';
 
 /**
+ * The trailer that carries all of `CairnError.details` (reason included) as UTF-8 JSON, for refusals whose
+ * facts a client needs besides the reason (e.g. a size limit and the backend it belongs to). Binary, so a
+ * value may hold any text.
+ */
+export const DETAILS_TRAILER = 'cairn-details-bin';
+
+/** Details larger than this are not sent (they are facts for programs, never payloads). */
+const MAX_DETAILS_BYTES = 4096;
+
+/**
  * Server side, the one mapping from errors to gRPC statuses. Cairn's codes are gRPC's numbers, so the
- * code passes through; the message is the CairnError's (written for users, never a secret) and its
- * reason travels in the `cairn-reason` trailer. Anything else was wrapped by `CairnError.from` with a
- * generic message: its cause stays in the server's log and never reaches the client.
+ * code passes through; the message is the CairnError's (written for users, never a secret), its reason
+ * travels in the `cairn-reason` trailer and all its details in `cairn-details-bin`. Anything else was
+ * wrapped by `CairnError.from` with a generic message: its cause stays in the server's log and never
+ * reaches the client.
  */
 export function grpcStatusOf(error: unknown): Partial<StatusObject> & { code: number } {
   const failure = CairnError.from(error);
   const metadata = new Metadata();
   const reason = failure.details.reason;
   if (reason) metadata.set(REASON_TRAILER, reason);
+  if (Object.keys(failure.details).length > 0) {
+    const encoded = Buffer.from(JSON.stringify(failure.details), 'utf8');
+    if (encoded.byteLength <= MAX_DETAILS_BYTES) metadata.set(DETAILS_TRAILER, encoded);
+  }
   return { code: failure.code as number, details: failure.message, metadata };
 }
 
@@ -49,11 +64,31 @@ export function fromGrpcError(error: unknown, peer: GrpcPeer): CairnError {
   const code = codeOf(error.code);
   if (code === Code.Canceled) return new CairnError(Code.Canceled, 'the call was canceled', { cause: error });
   const [reason] = error.metadata.get(REASON_TRAILER);
+  const details = {
+    ...detailsOf(error.metadata),
+    ...(typeof reason === 'string' && reason !== '' ? { reason } : {}),
+  };
   return new CairnError(
     code,
     error.details || `${peer.service} answered ${GrpcStatus[error.code] ?? error.code}`,
-    { cause: error, ...(typeof reason === 'string' && reason !== '' ? { details: { reason } } : {}) },
+    { cause: error, ...(Object.keys(details).length > 0 ? { details } : {}) },
   );
+}
+
+/** The string fields of the details trailer; anything malformed is ignored (details are a courtesy). */
+function detailsOf(metadata: Metadata): Record<string, string> {
+  const [encoded] = metadata.get(DETAILS_TRAILER);
+  if (!Buffer.isBuffer(encoded) || encoded.byteLength > MAX_DETAILS_BYTES) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(encoded.toString('utf8'));
+  } catch {
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  const details: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') details[key] = value;
+  return details;
 }
 
 /** A failed grpc-js call (as opposed to an error thrown before or after one). */
@@ -66,9 +101,16 @@ export function isServiceError(error: unknown): error is ServiceError {
   );
 }
 
+/**
+ * grpc-js's own report that the connection failed, as opposed to an UNAVAILABLE a Cairn server sent about a
+ * server behind it ("cannot reach registry … (ECONNREFUSED)"), which may use the same words but always
+ * carries Cairn's trailers: that one must keep its message, or the client would blame the wrong server.
+ */
 function isTransportFailure(error: ServiceError): boolean {
   return (
     error.code === GrpcStatus.UNAVAILABLE &&
+    error.metadata.get(REASON_TRAILER).length === 0 &&
+    error.metadata.get(DETAILS_TRAILER).length === 0 &&
     /No connection established|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|Connection dropped|Failed to connect/i.test(
       error.details,
     )

@@ -1,3 +1,5 @@
+// Re-exported so the apps that took digests from here keep their imports.
+export { formatDigest, isSha256Hex, parseDigest } from '@cairn/digest';
 export {
   type BlobStore,
   BlobUpload,
@@ -5,17 +7,22 @@ export {
   type Download,
   type UploadState,
 } from './core/blob-store.js';
-export { type BlobRef, formatDigest, isSha256Hex, parseDigest } from './core/digest.js';
 export type {
   BlobInfo,
   BlobMeta,
+  BlobRef,
   ByteRange,
   Driver,
   DriverConfig,
   Provider,
   ProviderKind,
+  ResumableStaging,
+  ResumedStage,
   StagedBlob,
+  SuspendableStagedBlob,
+  SweepReport,
 } from './core/provider.js';
+export { SWEEP_LIMIT } from './core/provider.js';
 export {
   DEFAULT_STAGING_MAX_AGE_MS,
   type FilesystemCredentials,

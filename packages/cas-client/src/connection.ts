@@ -8,19 +8,38 @@ import {
   type MethodDefinition,
 } from '@grpc/grpc-js';
 import { defaultChannelOptions, parseTarget, UNARY_DEADLINE_MS } from './channel.js';
+import type { Reachability } from './retry.js';
 
 /** A CAS token, or a function that returns a fresh one for every call (tokens are short-lived). */
 export type TokenSource = string | (() => Promise<string>);
 
 /**
- * One channel to the CAS plus the per-call plumbing: the bearer token in metadata, abort signals
- * wired to cancel, and types taken from the service definitions in `@cairn/api`.
+ * A channel option no part of grpc-js reads: it only makes the upload channel's options differ from the
+ * other's, so grpc-js, which shares one connection among channels of equal target and options, gives
+ * uploads a connection of their own (see Connection).
  */
-export class Connection {
+const UPLOAD_CONNECTION_OPTION = 'cairn.upload_connection';
+
+/**
+ * Channels to the CAS plus the per-call plumbing: the bearer token in metadata, abort signals wired to
+ * cancel, and types taken from the service definitions in `@cairn/api`.
+ *
+ * Uploads (client streams) travel on a connection of their own, apart from downloads and unary calls, so
+ * no connection carries blob bytes both ways. Node's http2 stops reading a connection while a write to
+ * it is pending; with bytes flowing both ways and both ends node (a process that uploads and downloads
+ * at once, and the CAS), each end's writes wait for the other to read and neither reads: the connection
+ * hangs until the keepalive drops it. `npm run load` met it with ~100 gRPC transfers in flight, uploads
+ * and downloads mixed (RELIABILITY.md, "Load"); with the directions apart, none. grpc-js opens each
+ * connection on its first call, so a client that only downloads opens one.
+ */
+export class Connection implements Reachability {
   readonly address: string;
   /** Names the CAS in errors about reaching it. */
   readonly peer: GrpcPeer;
+  /** Whether the CAS answered this client once; until then retries use `maxAttemptsUnreached`. */
+  reached = false;
   readonly #client: Client;
+  readonly #uploadClient: Client;
   readonly #token: TokenSource;
 
   constructor(address: string, token: TokenSource, channelOptions: ChannelOptions = {}) {
@@ -28,7 +47,9 @@ export class Connection {
     this.address = address;
     this.peer = { service: 'the CAS', address };
     this.#token = token;
-    this.#client = new Client(target, credentials, { ...defaultChannelOptions, ...channelOptions });
+    const options = { ...defaultChannelOptions, ...channelOptions };
+    this.#client = new Client(target, credentials, options);
+    this.#uploadClient = new Client(target, credentials, { ...options, [UPLOAD_CONNECTION_OPTION]: 1 });
   }
 
   async metadata(extra: Readonly<Record<string, string>> = {}): Promise<Metadata> {
@@ -75,7 +96,7 @@ export class Connection {
     const response = new Promise<Res>((resolve, reject) => {
       settle = { resolve, reject };
     });
-    const call = this.#client.makeClientStreamRequest(
+    const call = this.#uploadClient.makeClientStreamRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
@@ -110,5 +131,6 @@ export class Connection {
 
   close(): void {
     this.#client.close();
+    this.#uploadClient.close();
   }
 }

@@ -5,14 +5,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { byteStream, fromGrpcError, ReadRequestSchema, type ReadResponse } from '@cairn/api';
+import { formatDigest, parseDigest } from '@cairn/digest';
 import { CairnError, Code } from '@cairn/errors';
-import { throwUnlessRetryable } from './call-with-retry.js';
 import type { Connection } from './connection.js';
-import { formatDigest, parseDigest } from './digest.js';
 import type { ProgressListener } from './progress.js';
 import { downloadResourceName } from './resource-names.js';
 import { describeBlob } from './resources.js';
-import { type RetryEvent, type RetryPolicy, waitBeforeRetry } from './retry.js';
+import { type RetryEvent, type RetryPolicy, withRetries } from './retry.js';
 
 /** A file path (written beside, renamed into place once verified) or a stream (e.g. stdout). */
 export type DownloadDestination = string | Writable;
@@ -126,17 +125,20 @@ async function receive(
   const hash = createHash('sha256');
   const resourceName = downloadResourceName(blob.hex, blob.size);
   let received = offset;
-  let lastError: unknown;
-  for (let attempt = 1; ; attempt++) {
-    try {
+  await withRetries(
+    connection.peer,
+    policy,
+    signal,
+    async ({ number: attempt, previousError }) => {
       signal?.throwIfAborted();
       if (attempt > 1)
         options.onRetry?.({
           attempt,
-          error: fromGrpcError(lastError, connection.peer),
+          error: fromGrpcError(previousError, connection.peer),
           offset: received,
         });
-      if (received === blob.size) break;
+      if (received === blob.size) return;
+      // A retry reads on from the bytes already delivered, so the hash runs over each byte once.
       const stream = await connection.serverStream(
         byteStream.read,
         create(ReadRequestSchema, { resourceName, readOffset: BigInt(received) }),
@@ -166,13 +168,9 @@ async function receive(
           `the CAS ended ${blob.digest} after ${received} of ${blob.size} bytes; try the download again`,
         );
       }
-      break;
-    } catch (error) {
-      throwUnlessRetryable(error, attempt, connection, policy, signal);
-      lastError = error;
-      await waitBeforeRetry(policy, attempt, signal);
-    }
-  }
+    },
+    connection,
+  );
   return hash.digest('hex');
 }
 

@@ -1,10 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import { DescribeRequestSchema, FindMissingRequestSchema, resourceService } from '@cairn/api';
+import { parseDigest } from '@cairn/digest';
 import { CairnError, Code } from '@cairn/errors';
-import { callWithRetry } from './call-with-retry.js';
 import type { Connection } from './connection.js';
-import { parseDigest } from './digest.js';
-import type { RetryPolicy } from './retry.js';
+import { type RetryPolicy, withRetries } from './retry.js';
 
 /** What the CAS knows about one stored blob. */
 export interface BlobDescription {
@@ -21,8 +20,12 @@ export async function describeBlob(
   signal?: AbortSignal,
 ): Promise<BlobDescription> {
   parseDigest(digest);
-  const response = await callWithRetry(connection, policy, signal, () =>
-    connection.unary(resourceService.describe, create(DescribeRequestSchema, { digest }), signal),
+  const response = await withRetries(
+    connection.peer,
+    policy,
+    signal,
+    () => connection.unary(resourceService.describe, create(DescribeRequestSchema, { digest }), signal),
+    connection,
   );
   const resource = response.resource;
   if (resource === undefined) {
@@ -48,12 +51,17 @@ export async function findMissingBlobs(
 ): Promise<string[]> {
   for (const digest of digests) parseDigest(digest);
   if (digests.length === 0) return [];
-  const response = await callWithRetry(connection, policy, signal, () =>
-    connection.unary(
-      resourceService.findMissing,
-      create(FindMissingRequestSchema, { digests: [...digests] }),
-      signal,
-    ),
+  const response = await withRetries(
+    connection.peer,
+    policy,
+    signal,
+    () =>
+      connection.unary(
+        resourceService.findMissing,
+        create(FindMissingRequestSchema, { digests: [...digests] }),
+        signal,
+      ),
+    connection,
   );
   return response.missingDigests;
 }

@@ -11,17 +11,17 @@ import {
   type WriteRequest,
   WriteRequestSchema,
 } from '@cairn/api';
+import { parseDigest } from '@cairn/digest';
 import { CairnError, Code } from '@cairn/errors';
 import { type ClientWritableStream, status as GrpcStatus } from '@grpc/grpc-js';
-import { canceled, throwUnlessRetryable } from './call-with-retry.js';
 import { CHUNK_SIZE } from './channel.js';
 import { rechunk } from './chunks.js';
 import type { Connection } from './connection.js';
-import { digestFile, fileError, parseDigest } from './digest.js';
+import { digestFile, fileError } from './file-digest.js';
 import type { ProgressListener } from './progress.js';
 import { uploadResourceName } from './resource-names.js';
 import { findMissingBlobs } from './resources.js';
-import { type RetryEvent, type RetryPolicy, waitBeforeRetry } from './retry.js';
+import { canceled, type RetryEvent, type RetryPolicy, withRetries } from './retry.js';
 
 /**
  * Bytes whose digest and size the caller already knows. With `data` as a function of the offset, an
@@ -81,16 +81,19 @@ export async function uploadBlob(
   if (fileName !== undefined && fileName !== '') metadata['cairn-filename'] = fileName;
   if (options.mediaType !== undefined && options.mediaType !== '')
     metadata['cairn-media-type'] = options.mediaType;
-  let lastError: unknown;
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return withRetries(
+    connection.peer,
+    policy,
+    signal,
+    async ({ number: attempt, previousError }) => {
       let offset = 0;
       if (attempt > 1) {
+        // A retry continues where the CAS says the interrupted Write stopped.
         const status = await queryWriteStatus(connection, resourceName, signal);
         if (status.complete) return done(blob, options);
         offset = status.committedSize;
         if (!blob.canReopen()) {
-          const cause = fromGrpcError(lastError, connection.peer);
+          const cause = fromGrpcError(previousError, connection.peer);
           throw new CairnError(
             cause.code,
             `${cause.message}; the upload cannot resume because its data was a one-shot stream`,
@@ -99,7 +102,7 @@ export async function uploadBlob(
         }
         options.onRetry?.({
           attempt,
-          error: fromGrpcError(lastError, connection.peer),
+          error: fromGrpcError(previousError, connection.peer),
           offset,
         });
       }
@@ -111,12 +114,9 @@ export async function uploadBlob(
         );
       }
       return done(blob, options);
-    } catch (error) {
-      throwUnlessRetryable(error, attempt, connection, policy, signal);
-      lastError = error;
-      await waitBeforeRetry(policy, attempt, signal);
-    }
-  }
+    },
+    connection,
+  );
 }
 
 async function fileBlob(path: string, options: UploadOptions): Promise<Blob> {

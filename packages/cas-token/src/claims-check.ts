@@ -1,4 +1,5 @@
 import type { ProviderKind } from '@cairn/backends';
+import { isDigest } from '@cairn/digest';
 import type { BackendClaim, CasClaims, CasRole } from './claims.js';
 
 const roles = ['upload', 'download'] as const satisfies readonly CasRole[];
@@ -7,12 +8,8 @@ const providers = ['filesystem', 'oci', 'aws-s3', 'azure-blob'] as const satisfi
 const everyProviderListed: ProviderKind extends (typeof providers)[number] ? true : never = true;
 void everyProviderListed;
 
-const digestPattern = /^sha256:[0-9a-f]{64}$/;
-
 /** True for `sha256:` followed by 64 lowercase hex digits, the one digest form a token may bind. */
-export function isCasDigest(value: unknown): value is string {
-  return typeof value === 'string' && digestPattern.test(value);
-}
+export const isCasDigest = isDigest;
 
 export type ClaimsReading = { readonly claims: CasClaims } | { readonly problem: string };
 

@@ -1,10 +1,13 @@
 import { Code } from '@cairn/errors';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readCasClaims } from './claims-check.js';
+import { publicJwks } from './jwks.js';
 import { SigningKeyRing } from './key-ring.js';
 import { mintCasToken } from './mint.js';
-import { generateSigningKey, type SigningKey } from './signing-key.js';
+import { exportPrivateJwk, generateSigningKey, importSigningKey, type SigningKey } from './signing-key.js';
 import { blobDigest, downloadGrant, uploadGrant } from './testing/tokens.js';
+import { createCasTokenVerifier } from './verify.js';
 
 describe('mintCasToken', () => {
   let key: SigningKey;
@@ -63,5 +66,46 @@ describe('mintCasToken', () => {
         code: Code.InvalidArgument,
       });
     }
+  });
+
+  it("writes the same header and claims bytes as jose's SignJWT, and jose verifies the signature", async () => {
+    const now = Date.UTC(2030, 0, 1);
+    const grant = downloadGrant({ digest: blobDigest, jti: 'jti-fixed' });
+    const token = await mintCasToken(key, grant, { clock: () => now });
+    const [header, payload, signature] = token.split('.');
+    // What the minter signed with jose before: the checked claims, in readCasClaims's member order.
+    const reading = readCasClaims({
+      ...grant,
+      iss: 'cairn-controlplane',
+      aud: 'cairn-artifact-cas',
+      iat: now / 1000,
+      exp: now / 1000 + 300,
+    });
+    if (!('claims' in reading)) throw new Error(reading.problem);
+    const reference = await new SignJWT({ ...reading.claims })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'cairn-cas+jwt' })
+      .sign(key.privateKey);
+    const [referenceHeader, referencePayload] = reference.split('.');
+    expect(header).toBe(referenceHeader);
+    expect(payload).toBe(referencePayload);
+    // ES256 in a JWS is r||s, 64 bytes; a DER signature would be longer and vary in length.
+    expect(Buffer.from(signature ?? '', 'base64url')).toHaveLength(64);
+    const publicKey = await importJWK(key.publicJwk, 'ES256');
+    await expect(compactVerify(token, publicKey)).resolves.toBeDefined();
+  });
+
+  it('a token minted with a key read back from its JWK passes the CAS verifier', async () => {
+    const reread = await importSigningKey(await exportPrivateJwk(key));
+    const token = await mintCasToken(reread, uploadGrant());
+    const verifier = createCasTokenVerifier({
+      issuer: 'cairn-controlplane',
+      audience: 'cairn-artifact-cas',
+      keys: { kind: 'jwks', jwks: publicJwks(new SigningKeyRing(key)) },
+    });
+    await expect(
+      verifier.verify(token, { role: 'upload' }, AbortSignal.timeout(5_000)),
+    ).resolves.toMatchObject({
+      role: 'upload',
+    });
   });
 });

@@ -1,6 +1,5 @@
-import { CairnError, Code } from '@cairn/errors';
+import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
 import type { CryptoKey } from 'jose';
-import { awaitUnlessAborted } from './abort.js';
 import type { VerificationKeys } from './verification-keys.js';
 
 export interface RefreshingKeySetOptions {
@@ -36,7 +35,11 @@ export class RefreshingKeySet {
     this.#options = options;
   }
 
-  /** The key for `kid`, loading or reloading if needed; undefined when the key server does not know it. */
+  /**
+   * The key for `kid`, loading or reloading if needed; undefined when the keys in hand do not hold it —
+   * because the key server does not publish it, or because it could not be asked (see `lastFailure`). A
+   * load that fails is thrown only while no keys were ever loaded: then no token can be judged at all.
+   */
   async keyFor(kid: string, signal?: AbortSignal): Promise<CryptoKey | undefined> {
     if (this.#keys === undefined) await this.#loadNeededNow(signal);
     const known = this.#keys?.get(kid);
@@ -45,8 +48,18 @@ export class RefreshingKeySet {
       return known;
     }
     if (this.#inFlight === undefined && !this.#mayStartLoad()) return undefined;
-    await awaitUnlessAborted(this.#inFlight ?? this.#startLoad(), signal);
+    try {
+      await awaitUnlessAborted(this.#inFlight ?? this.#startLoad(), signal);
+    } catch (error) {
+      // The key server is away: judge by the keys in hand, as for a reload the rate limit holds back.
+      if (signal?.aborted || this.#keys === undefined) throw error;
+    }
     return this.#keys?.get(kid);
+  }
+
+  /** Why the latest load failed; undefined when it succeeded (or none ran yet). */
+  get lastFailure(): unknown {
+    return this.#lastFailure;
   }
 
   /** Reloads now, whatever the rate limit (for an operator or a test); joins a load already running. */

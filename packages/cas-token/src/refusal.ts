@@ -24,11 +24,16 @@ export type RefusalReason =
   /** FAILED_PRECONDITION: the configured key file or JWKS is unusable. */
   | 'keys_misconfigured';
 
-const askAgain = 'ask the control plane for a new CAS token';
+/**
+ * The one fix for a token that proves nothing: a new one. The `cairn` command fetches a fresh CAS token
+ * from the control plane on every run, and `cairn cas-token create` prints one for other clients.
+ */
+export const NEW_TOKEN_ADVICE =
+  'rerun the `cairn` command (it fetches a fresh CAS token from the control plane each time), or get one with `cairn cas-token create`';
 
 /** UNAUTHENTICATED: the token does not prove anything; the fix is always a new token. */
 export function unauthenticated(reason: RefusalReason, problem: string): CairnError {
-  return new CairnError(Code.Unauthenticated, `${problem}; ${askAgain}`, { details: { reason } });
+  return new CairnError(Code.Unauthenticated, `${problem}; ${NEW_TOKEN_ADVICE}`, { details: { reason } });
 }
 
 /** PERMISSION_DENIED: a genuine token, but for something else than this request. */

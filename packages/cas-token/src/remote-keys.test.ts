@@ -142,6 +142,33 @@ describe('keys from the control plane JWKS over HTTP', () => {
     await expect(verifier.verify(token, expectation)).resolves.toBeDefined();
   });
 
+  it('refuses a new kid the same way while the key set cannot be read, saying so, and takes it once it can', async () => {
+    const { verifier, advance } = verifierFor({ kind: 'jwks-url', url: server.url });
+    const known = await mintCasToken(first, downloadGrant());
+    await verifier.verify(known, expectation);
+    server.fail(503);
+    advance(5_000);
+    const rotated = await mintCasToken(second, downloadGrant());
+    // The first tries the key set and fails; the next ones are held back by the rate limit.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const refusal = await expectRefusal(
+        verifier.verify(rotated, expectation),
+        rotated,
+        Code.Unauthenticated,
+        'kid_unknown',
+      );
+      expect(refusal.message).toContain('which this CAS does not know, and the key set');
+      expect(refusal.message).toContain('could not be read: the control plane');
+      expect(refusal.message).toContain('HTTP 503');
+    }
+    expect(server.requestCount).toBe(2);
+    // Tokens of the keys in hand go on verifying.
+    await verifier.verify(known, expectation);
+    server.serve(publicJwks(new SigningKeyRing(first).rotate(second)));
+    advance(5_000);
+    await expect(verifier.verify(rotated, expectation)).resolves.toBeDefined();
+  });
+
   it('is UNAVAILABLE when nothing listens at the JWKS URL', async () => {
     await server.close();
     const { verifier } = verifierFor({ kind: 'jwks-url', url: server.url });

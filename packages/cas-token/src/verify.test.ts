@@ -236,7 +236,7 @@ describe('createCasTokenVerifier', () => {
         'token_expired',
       );
       expect(refusal.message).toBe(
-        'the CAS token expired at 2030-01-01T11:58:20.000Z; ask the control plane for a new CAS token',
+        'the CAS token expired at 2030-01-01T11:58:20.000Z; rerun the `cairn` command (it fetches a fresh CAS token from the control plane each time), or get one with `cairn cas-token create`',
       );
     });
 
@@ -262,13 +262,16 @@ describe('createCasTokenVerifier', () => {
   });
 
   describe('refuses as PERMISSION_DENIED', () => {
-    it('a download token used for an upload', async () => {
+    it('a download token used for an upload, naming the command that makes the right one', async () => {
       const token = await mintCasToken(key, downloadGrant(), atNow);
-      await expectRefusal(
+      const refusal = await expectRefusal(
         verifier.verify(token, { role: 'upload' }),
         token,
         Code.PermissionDenied,
         'role_mismatch',
+      );
+      expect(refusal.message).toBe(
+        'this CAS token allows downloads, not uploads; get an upload token with `cairn cas-token create --role upload`',
       );
     });
 
@@ -284,11 +287,14 @@ describe('createCasTokenVerifier', () => {
 
     it('a digest-bound token used for another blob, or for no blob in particular', async () => {
       const token = await mintCasToken(key, downloadGrant({ digest: blobDigest }), atNow);
-      await expectRefusal(
+      const refusal = await expectRefusal(
         verifier.verify(token, { role: 'download', digest: otherBlobDigest }),
         token,
         Code.PermissionDenied,
         'digest_mismatch',
+      );
+      expect(refusal.message).toBe(
+        `this CAS token is bound to another blob than the one requested; get a token for this blob with \`cairn cas-token create --role download --digest ${otherBlobDigest}\``,
       );
       await expectRefusal(
         verifier.verify(token, { role: 'download' }),

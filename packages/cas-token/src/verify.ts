@@ -1,3 +1,4 @@
+import { isDigest } from '@cairn/digest';
 import { CairnError, Code } from '@cairn/errors';
 import { type CryptoKey, compactVerify, errors } from 'jose';
 import type { CasClaims, CasRole } from './claims.js';
@@ -55,13 +56,7 @@ export function createCasTokenVerifier(options: CasTokenVerifierOptions): CasTok
     signal?.throwIfAborted();
     const { kid } = readTokenHeader(token);
     const key = await keySet.keyFor(kid, signal);
-    if (key === undefined) {
-      throw unauthenticated(
-        'kid_unknown',
-        `the CAS token is signed by key ${quoteFromToken(kid)}, which the control plane does not publish ` +
-          '(if it has just rotated its keys, retry in a few seconds)',
-      );
-    }
+    if (key === undefined) throw unknownKey(kid, keySet.lastFailure);
     let payload = verified.get(token, key);
     if (payload === undefined) {
       payload = await verifiedPayload(token, key);
@@ -88,6 +83,26 @@ export function createCasTokenVerifier(options: CasTokenVerifierOptions): CasTok
       }
     },
   };
+}
+
+/**
+ * A token signed by a key the keys in hand do not hold. When the key set could not be read the last time
+ * it was asked (the control plane down), that is said, rather than that the control plane does not
+ * publish the key: it may well, since a rotation.
+ */
+function unknownKey(kid: string, keySetFailure: unknown): CairnError {
+  if (keySetFailure === undefined) {
+    return unauthenticated(
+      'kid_unknown',
+      `the CAS token is signed by key ${quoteFromToken(kid)}, which the control plane does not publish ` +
+        '(if it has just rotated its keys, retry in a few seconds)',
+    );
+  }
+  const why = keySetFailure instanceof CairnError ? keySetFailure.message : 'its source failed';
+  return unauthenticated(
+    'kid_unknown',
+    `the CAS token is signed by key ${quoteFromToken(kid)}, which this CAS does not know, and the key set that would hold a new key could not be read: ${why}`,
+  );
 }
 
 /** Tokens whose signature was checked, at most this many (a client reuses its token for many calls). */
@@ -182,15 +197,20 @@ function checkExpectation(claims: CasClaims, expectation: CasTokenExpectation): 
   if (claims.role !== expectation.role) {
     throw permissionDenied(
       'role_mismatch',
-      `this CAS token allows ${claims.role}s, not ${expectation.role}s; ask the control plane for a ${expectation.role} token`,
+      `this CAS token allows ${claims.role}s, not ${expectation.role}s; get ${expectation.role === 'upload' ? 'an upload' : 'a download'} token with \`cairn cas-token create --role ${expectation.role}\``,
     );
   }
   if (claims.role === 'download' && claims.digest !== undefined && claims.digest !== expectation.digest) {
     throw permissionDenied(
       'digest_mismatch',
-      'this CAS token is bound to another blob than the one requested; ask the control plane for a token for this blob',
+      `this CAS token is bound to another blob than the one requested; get a token for this blob with \`cairn cas-token create --role download --digest ${digestForAdvice(expectation.digest)}\``,
     );
   }
+}
+
+/** The requested digest as advice may repeat it: only a well-formed one (it comes from the request). */
+function digestForAdvice(digest: string | undefined): string {
+  return isDigest(digest) ? digest : 'sha256:HEX';
 }
 
 function isoTime(seconds: number): string {

@@ -1,12 +1,13 @@
-import { redact } from './redact.js';
+import { type Logger as PinoLogger, pino } from 'pino';
+import { redact, redactText } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** A structured logger writing one JSON object per line. Every field goes through the redaction guard. */
+/** A structured logger (pino) writing one JSON object per line. Every field goes through the redaction guard. */
 export interface Logger {
   readonly level: LogLevel;
   debug(message: string, fields?: LogFields): void;
@@ -28,44 +29,45 @@ export interface LoggerOptions {
 }
 
 export function isLogLevel(value: string): value is LogLevel {
-  return value in RANK;
+  return LEVELS.has(value);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
   const now = options.now ?? (() => new Date());
-  return build(level, write, now, options.fields ?? {});
+  const write = options.write;
+  // pino writes the lines (to stdout synchronously, so nothing is lost when a process exits right after
+  // a log call); Cairn's guard redacts every field and message before pino sees them.
+  const destination = write === undefined ? pino.destination({ fd: 1, sync: true }) : { write };
+  const root = pino(
+    {
+      level,
+      base: null,
+      messageKey: 'msg',
+      timestamp: () => `,"time":"${now().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return wrap(root.child(redact(options.fields ?? {}) as Record<string, unknown>));
 }
 
 /** A logger that drops everything; for tests and embedders that bring their own. */
-export const silentLogger: Logger = build(
-  'error',
-  () => {},
-  () => new Date(),
-  {},
-  true,
-);
+export const silentLogger: Logger = wrap(pino({ level: 'silent' }));
 
-function build(
-  level: LogLevel,
-  write: (line: string) => void,
-  now: () => Date,
-  bound: LogFields,
-  silent = false,
-): Logger {
+function wrap(logger: PinoLogger): Logger {
   const emit = (at: LogLevel, message: string, fields: LogFields = {}) => {
-    if (silent || RANK[at] < RANK[level]) return;
-    const safe = redact({ ...bound, ...fields }) as Record<string, unknown>;
-    const line = { time: now().toISOString(), level: at, msg: redact(message), ...safe };
-    write(`${JSON.stringify(line)}\n`);
+    if (!logger.isLevelEnabled(at)) return;
+    logger[at](redact(fields) as Record<string, unknown>, redactText(message));
   };
   return {
-    level,
+    get level() {
+      return logger.level as LogLevel;
+    },
     debug: (message, fields) => emit('debug', message, fields),
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
-    child: (fields) => build(level, write, now, { ...bound, ...fields }, silent),
+    child: (fields) => wrap(logger.child(redact(fields) as Record<string, unknown>)),
   };
 }

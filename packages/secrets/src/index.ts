@@ -1,4 +1,8 @@
-export { SECRET_STORE_SETTINGS } from './config-settings.js';
+export {
+  type SecretStoreSchemaOptions,
+  type SecretStoreSettings,
+  secretStoreSettingsSchema,
+} from './config-settings.js';
 export { createSecretStore, type SecretStoreConfig } from './create-secret-store.js';
 export {
   createFileSecretStore,
@@ -11,6 +15,7 @@ export {
   loadOrCreateFileStoreKey,
   parseFileStoreKey,
 } from './file/file-store-key.js';
+export { type OpenSecretStoreOptions, openSecretStore } from './open-secret-store.js';
 export { MAX_SECRET_REF_LENGTH, validateSecretRef } from './secret-ref.js';
 export type { SecretStore, SecretValue } from './secret-store.js';
 export { MAX_SECRET_FIELD_NAME_LENGTH, MAX_SECRET_VALUE_BYTES, validateSecretValue } from './secret-value.js';

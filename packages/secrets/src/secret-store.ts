@@ -1,3 +1,5 @@
+import { type AbortWording, CairnError, Code } from '@cairn/errors';
+
 /**
  * A secret is a flat JSON object of strings (e.g. `{ accessKeyId, secretAccessKey }`): at least one field,
  * field names of 1–128 characters, at most 64 KiB as JSON (see `validateSecretValue`).
@@ -27,4 +29,19 @@ export interface SecretStore {
   rotate(ref: string, value: SecretValue, signal: AbortSignal): Promise<void>;
   /** Removes `ref` with all its history; removing a missing reference is not an error. */
   delete(ref: string, signal: AbortSignal): Promise<void>;
+}
+
+/** How every store says that the caller's signal ended a call. */
+export const SECRET_STORE_ABORT_WORDING: AbortWording = {
+  canceled: 'the secret store call was canceled',
+  timedOut: 'the secret store call ran out of time; retry with a longer deadline',
+};
+
+/** What `put` answers, whatever the store, when `ref` holds a secret already. */
+export function secretAlreadyExists(ref: string): CairnError {
+  return new CairnError(
+    Code.AlreadyExists,
+    `a secret named ${JSON.stringify(ref)} already exists; rotate it instead`,
+    { details: { ref } },
+  );
 }

@@ -136,11 +136,20 @@ export class UploadSessions {
     }
   }
 
-  /** Refuses new sessions and aborts every open one (shutdown). */
+  /**
+   * Refuses new sessions and ends every open one (shutdown): an upload another replica can continue stays
+   * staged for it, any other is aborted.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const open = [...this.#sessions.values()];
-    await Promise.all(open.map((session) => this.end(session, true)));
+    await Promise.all(
+      open.map(async (session) => {
+        if (!session.upload.resumable) return this.end(session, true);
+        await session.upload.suspend().catch((error: unknown) => this.#options.onAbortError?.(error));
+        return this.end(session, false);
+      }),
+    );
   }
 
   #refuseIfClosed(): void {

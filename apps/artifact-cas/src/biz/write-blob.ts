@@ -1,9 +1,15 @@
-import type { BlobMeta } from '@cairn/backends';
+import type { BlobMeta, BlobRef } from '@cairn/backends';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
-import type { UploadName } from '../service/resource-names.js';
 import { type BackendAccess, checkUploadSize } from './backend-access.js';
 import type { UploadSession, UploadSessions } from './upload-sessions.js';
+
+/** An upload's name: the blob it brings and the id that lets an interrupted Write resume. */
+export interface UploadName extends BlobRef {
+  readonly uuid: string;
+  /** The canonical spelling (uuid in lower case), used as the key of a resumable upload. */
+  readonly name: string;
+}
 
 /** One WriteRequest in domain terms. */
 export interface WriteChunk {
@@ -22,8 +28,10 @@ export interface WriteOutcome {
 
 /**
  * ByteStream Write and QueryWriteStatus: uploads that can be interrupted and resumed. Nothing becomes
- * visible until every byte arrived and matched the digest (the BlobStore's rule); an interrupted Write
- * leaves a session the next Write of the same name continues, for the resume window.
+ * visible until every byte arrived and matched the digest (the BlobStore's rule). An interrupted Write is
+ * continued by the next Write of the same name: on a backend whose uploads any process can continue (a
+ * filesystem folder the replicas share), from what is staged, on whichever replica that Write reaches;
+ * elsewhere from the session this process keeps for the resume window.
  */
 export class WriteBlob {
   constructor(
@@ -63,7 +71,7 @@ export class WriteBlob {
           return stored(name.size, true);
         }
         session = await this.sessions.create(key, async () => ({
-          upload: await backend.value.beginUpload(name, signal, meta),
+          upload: await backend.value.beginUpload(name, signal, meta, key),
           backend,
         }));
       } catch (error) {
@@ -96,24 +104,39 @@ export class WriteBlob {
       // A failed write or finish aborted the upload itself; anything else (a dropped stream, a bad offset)
       // leaves it resumable.
       if (upload.state === 'aborted') await this.sessions.end(session, true);
-      else this.sessions.detach(session);
+      else await this.#park(session);
       throw error;
     }
-    // The client closed its side without finish_write: report progress and keep the session for it.
-    this.sessions.detach(session);
-    return { committedSize: upload.received, complete: false, existed: false };
+    // The client closed its side without finish_write: report progress and keep the upload for it.
+    const committedSize = upload.received;
+    await this.#park(session);
+    return { committedSize, complete: false, existed: false };
+  }
+
+  /** Keeps an interrupted upload for the next Write: staged for any replica, or in this process. */
+  async #park(session: UploadSession): Promise<void> {
+    if (!session.upload.resumable) return this.sessions.detach(session);
+    try {
+      await session.upload.suspend();
+    } finally {
+      await this.sessions.end(session, false);
+    }
   }
 
   async status(claims: CasClaims, name: UploadName, signal: AbortSignal): Promise<WriteOutcome> {
-    const session = this.sessions.get(sessionKey(claims, name.name));
+    const key = sessionKey(claims, name.name);
+    const session = this.sessions.get(key);
     const backend = session ? undefined : await this.access.open(claims, signal);
     try {
       const store = session?.backend.value ?? backend?.value;
       if (store && (await store.exists(name.hex, signal))) return stored(name.size, true);
+      if (session) return { committedSize: session.upload.received, complete: false, existed: false };
+      // Staged by this replica or another, alive or not: what the next Write continues from.
+      const staged = store?.resumableUploads ? await store.stagedBytes(name, key, signal) : undefined;
+      if (staged !== undefined) return { committedSize: staged, complete: false, existed: false };
     } finally {
       backend?.release();
     }
-    if (session) return { committedSize: session.upload.received, complete: false, existed: false };
     throw new CairnError(
       Code.NotFound,
       'no upload of this name is in progress (it never started, or its resume window passed); start it again at write_offset 0',

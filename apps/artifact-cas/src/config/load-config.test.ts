@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAS_CONFIG_DEFAULTS, createCasConfig } from './cas-config.js';
-import { loadCasConfig } from './load-config.js';
+import { CAS_CONFIG_DEFAULTS, createCasConfig } from './config.js';
+import { CAS_ENVIRONMENT, loadCasConfig } from './load-config.js';
 
 let dir: string;
 
@@ -70,6 +70,7 @@ describe('loadCasConfig', () => {
       issuer: 'cp',
       audience: 'cairn-artifact-cas',
       keyFile: join(dir, 'keys/jwks.json'),
+      keyRefreshIntervalMs: 5_000,
     });
     expect(config.backends.filesystemRoots).toEqual([join(dir, 'blobs')]);
     expect(config.secrets).toEqual({
@@ -94,6 +95,7 @@ describe('loadCasConfig', () => {
       issuer: CAS_CONFIG_DEFAULTS.tokens.issuer,
       audience: CAS_CONFIG_DEFAULTS.tokens.audience,
       jwksUrl: 'http://127.0.0.1:8000/.well-known/jwks.json',
+      keyRefreshIntervalMs: 5_000,
     });
     expect(config.grpc.port).toBe(0);
   });
@@ -131,7 +133,7 @@ describe('loadCasConfig', () => {
     expect(() =>
       createCasConfig({ tokens, secrets: { kind: 'file', directory: '/s', keyfile: '/k' } }),
     ).toThrowError(
-      /secrets\.keyfile is not a setting of a file secret store \(it takes kind, directory, keyFile\)/,
+      /config key secrets\.keyfile is not a CAS setting \(secrets of kind file takes kind, directory, keyFile\)/,
     );
     expect(() =>
       createCasConfig({ tokens, secrets: { kind: 'vault', endpoint: 'https://v', timeoutMs: 5 } }),
@@ -141,5 +143,77 @@ describe('loadCasConfig', () => {
     );
     const vault = { kind: 'vault', endpoint: 'https://v', caCertificateFile: '/ca.pem', requestTimeoutMs: 5 };
     expect(createCasConfig({ tokens, secrets: vault }).secrets).toEqual(vault);
+  });
+
+  it('resolves every file of a secrets section beside the config file, the CA certificate too', async () => {
+    const file = join(dir, 'vault.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        tokens: { keyFile: '/k.json' },
+        secrets: { kind: 'vault', endpoint: 'https://v', tokenFile: 'token', caCertificateFile: 'ca.pem' },
+      }),
+    );
+    expect((await loadCasConfig({ file, env: {} })).secrets).toEqual({
+      kind: 'vault',
+      endpoint: 'https://v',
+      tokenFile: join(dir, 'token'),
+      caCertificateFile: join(dir, 'ca.pem'),
+    });
+  });
+
+  it('names the file or the variable a refusal comes from', async () => {
+    const file = join(dir, 'named.json');
+    await writeFile(
+      file,
+      JSON.stringify({ tokens: { keyFile: '/k.json' }, uploads: { resumeWindowMs: null } }),
+    );
+    await expect(loadCasConfig({ file, env: {} })).rejects.toThrowError(
+      `${file}: config key uploads.resumeWindowMs must be an integer from 0 to 86400000, not null (leave the key out for its default)`,
+    );
+    await expect(loadCasConfig({ file, env: { CAIRN_CAS_RESUME_WINDOW_MS: 'soon' } })).rejects.toThrowError(
+      'CAIRN_CAS_RESUME_WINDOW_MS: config key uploads.resumeWindowMs must be an integer from 0 to 86400000',
+    );
+  });
+
+  it('refuses a leftover age that would sweep uploads clients may still resume', async () => {
+    const file = join(dir, 'sweep.json');
+    await writeFile(
+      file,
+      JSON.stringify({ tokens: { keyFile: '/k.json' }, uploads: { resumeWindowMs: 600_000 } }),
+    );
+    await expect(loadCasConfig({ file, env: { CAIRN_CAS_LEFTOVER_AGE_MS: '600000' } })).rejects.toThrowError(
+      /sweeper.leftoverAgeMs must be longer than uploads.resumeWindowMs/,
+    );
+    const config = await loadCasConfig({ file, env: { CAIRN_CAS_LEFTOVER_AGE_MS: '600001' } });
+    expect(config.sweeper).toEqual({ leftoverAgeMs: 600_001, periodMs: 3_600_000, timeoutMs: 60_000 });
+  });
+});
+
+describe('CAS_ENVIRONMENT', () => {
+  it('lists every variable the CAS reads, for --help', () => {
+    expect(Object.keys(CAS_ENVIRONMENT)).toEqual([
+      'CAIRN_CAS_CONFIG',
+      'CAIRN_CAS_HOST',
+      'CAIRN_CAS_GRPC_PORT',
+      'CAIRN_CAS_HTTP_PORT',
+      'CAIRN_CAS_TOKEN_ISSUER',
+      'CAIRN_CAS_TOKEN_AUDIENCE',
+      'CAIRN_CAS_JWKS_URL',
+      'CAIRN_CAS_KEY_FILE',
+      'CAIRN_CAS_FILESYSTEM_ROOTS',
+      'CAIRN_CAS_CREDENTIALS_TTL_MS',
+      'CAIRN_CAS_BACKEND_CALL_TIMEOUT_MS',
+      'CAIRN_CAS_WRITE_CHECK_TIMEOUT_MS',
+      'CAIRN_CAS_RESUME_WINDOW_MS',
+      'CAIRN_CAS_LEFTOVER_AGE_MS',
+      'CAIRN_CAS_JOURNAL_DIR',
+      'CAIRN_CAS_SHUTDOWN_GRACE_MS',
+      'CAIRN_CAS_MAX_MESSAGE_BYTES',
+      'CAIRN_CAS_LOG_LEVEL',
+      'CAIRN_CAS_SECRETS',
+      'CAIRN_CAS_VAULT_TOKEN',
+    ]);
+    expect(CAS_ENVIRONMENT.CAIRN_CAS_GRPC_PORT).toBe('grpc.port: port of the gRPC server');
   });
 });

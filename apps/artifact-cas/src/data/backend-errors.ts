@@ -1,4 +1,4 @@
-import type { Driver, StagedBlob } from '@cairn/backends';
+import type { Driver, StagedBlob, SuspendableStagedBlob } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
 
 /**
@@ -15,11 +15,20 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
       throw asBackendError(error, backendId);
     }
   };
-  const guardStaged = (staged: StagedBlob): StagedBlob => ({
-    write: (chunk, signal) => guard(() => staged.write(chunk, signal)),
-    commit: (signal) => guard(() => staged.commit(signal)),
-    abort: () => guard(() => staged.abort()),
+  const guardStaged = (staged: StagedBlob): StagedBlob => {
+    const retryFailed = staged.retryFailed?.bind(staged);
+    return {
+      write: (chunk, signal) => guard(() => staged.write(chunk, signal)),
+      commit: (signal) => guard(() => staged.commit(signal)),
+      abort: () => guard(() => staged.abort()),
+      ...(retryFailed ? { retryFailed } : {}),
+    };
+  };
+  const guardSuspendable = (staged: SuspendableStagedBlob): SuspendableStagedBlob => ({
+    ...guardStaged(staged),
+    suspend: () => guard(() => staged.suspend()),
   });
+  const { resumable } = driver;
   async function* guardChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     try {
       yield* chunks;
@@ -27,11 +36,28 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
       throw asBackendError(error, backendId);
     }
   }
+  const sweep = driver.sweepLeftovers?.bind(driver);
   return {
     stage: async (blob, meta, signal) => guardStaged(await guard(() => driver.stage(blob, meta, signal))),
     read: async (hex, range, signal) => guardChunks(await guard(() => driver.read(hex, range, signal))),
     stat: (hex, signal) => guard(() => driver.stat(hex, signal)),
     checkWriteAccess: (signal) => guard(() => driver.checkWriteAccess(signal)),
+    ...(sweep ? { sweepLeftovers: (olderThanMs, signal) => guard(() => sweep(olderThanMs, signal)) } : {}),
+    ...(resumable
+      ? {
+          resumable: {
+            open: async (blob, meta, key, signal) => {
+              const resumed = await guard(() => resumable.open(blob, meta, key, signal));
+              return {
+                size: resumed.size,
+                staged: guardSuspendable(resumed.staged),
+                stagedBytes: (readSignal) => guardChunks(resumed.stagedBytes(readSignal)),
+              };
+            },
+            size: (blob, key, signal) => guard(() => resumable.size(blob, key, signal)),
+          },
+        }
+      : {}),
     close: () => guard(() => driver.close()),
   };
 }
@@ -41,7 +67,10 @@ export function asBackendError(error: unknown, backendId: string): unknown {
   if (error.code !== Code.Unauthenticated && error.code !== Code.PermissionDenied) return error;
   return new CairnError(
     Code.FailedPrecondition,
-    `backend ${backendId} refused the CAS: ${error.message}; an operator must update the backend's credentials or permissions`,
-    { cause: error, details: { ...error.details, reason: error.details.reason ?? 'backend_refused' } },
+    `backend ${backendId} refused the CAS: ${error.message}; fix its credentials with \`cairn cas-backend update NAME\`, or its permissions in the storage service`,
+    {
+      cause: error,
+      details: { ...error.details, reason: error.details.reason ?? 'backend_refused', backend_id: backendId },
+    },
   );
 }

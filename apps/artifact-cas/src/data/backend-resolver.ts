@@ -1,8 +1,9 @@
-import type { BlobStore, Driver, Provider, ProviderKind } from '@cairn/backends';
-import { createBlobStore, DEFAULT_STAGING_MAX_AGE_MS, FilesystemDriver } from '@cairn/backends';
+import type { BlobStore, Provider, ProviderKind } from '@cairn/backends';
+import { createBlobStore } from '@cairn/backends';
 import type { CasClaims } from '@cairn/cas-token';
 import { CairnError, Code } from '@cairn/errors';
 import type { SecretStore } from '@cairn/secrets';
+import { withCallDeadline } from './backend-deadline.js';
 import { withBackendErrors } from './backend-errors.js';
 import { type Lease, LeasedCache } from './leased-cache.js';
 
@@ -14,15 +15,22 @@ export interface BackendResolverOptions {
   readonly ttlMs: number;
   /** Limit of one secret-store read plus driver construction. */
   readonly resolveTimeoutMs?: number;
+  /** Longest one step of a transfer waits for the storage server (see withCallDeadline). */
+  readonly callTimeoutMs: number;
   readonly onCloseError?: (error: unknown) => void;
-  /** Told what the once-per-directory sweep of abandoned filesystem uploads removed, or why it failed. */
-  readonly onStagingSwept?: (location: string, outcome: { removed: number } | { error: unknown }) => void;
+  /** Where drivers note open uploads their server cannot list (OCI sessions), for the leftover sweep. */
+  readonly journalDir?: string;
 }
 
 /** Turns the backend a token names into a verifying BlobStore (see DESIGN.md, "CAS tokens"). */
 export interface BackendResolver {
   /** A lease on the backend's store; release it when the call (or the upload session) ends. */
   open(claims: CasClaims, signal: AbortSignal): Promise<Lease<BlobStore>>;
+  /**
+   * A store of the backend's own, built now from credentials read now (never from the cache `open` uses:
+   * they may just have been replaced), bounded by `signal`; the caller closes it.
+   */
+  openFresh(claims: CasClaims, signal: AbortSignal): Promise<BlobStore>;
   /** Closes every driver nobody uses; the rest close when released. */
   close(): Promise<void>;
 }
@@ -34,24 +42,8 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
     ...(options.onCloseError ? { onCloseError: options.onCloseError } : {}),
   });
   const timeoutMs = options.resolveTimeoutMs ?? 10_000;
-  const swept = new Set<string>();
 
-  /**
-   * Staging files of uploads a crashed process left behind are removed once per directory and process,
-   * in the background. A day idle is far past any resume window, so another replica's live upload is safe.
-   */
-  const sweepOnce = (driver: Driver, location: string) => {
-    if (!(driver instanceof FilesystemDriver) || swept.has(location)) return;
-    swept.add(location);
-    driver.sweepStaging(DEFAULT_STAGING_MAX_AGE_MS, AbortSignal.timeout(60_000)).then(
-      (removed) => options.onStagingSwept?.(location, { removed }),
-      (error: unknown) => options.onStagingSwept?.(location, { error }),
-    );
-  };
-
-  const build = async (claims: CasClaims): Promise<BlobStore> => {
-    // Shared by every caller waiting on this key, so it runs on its own clock rather than one caller's.
-    const signal = AbortSignal.timeout(timeoutMs);
+  const build = async (claims: CasClaims, signal: AbortSignal): Promise<BlobStore> => {
     const { backend, secret } = claims;
     const provider = providerOf(options.providerFor, backend.provider, backend.id);
     const location = provider.parseLocation(backend.location);
@@ -64,13 +56,18 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
       const reason = error instanceof CairnError ? `: ${error.message}` : '';
       throw new CairnError(
         Code.FailedPrecondition,
-        `the stored credentials of backend ${backend.id} do not fit a ${backend.provider} backend${reason}; save them again in the control plane`,
-        { details: { reason: 'credentials_invalid' } },
+        `the stored credentials of backend ${backend.id} do not fit a ${backend.provider} backend${reason}; replace them with \`cairn cas-backend update NAME\``,
+        { details: { reason: 'credentials_invalid', backend_id: backend.id } },
       );
     }
-    const driver = await provider.createDriver({ location, credentials });
-    sweepOnce(driver, location);
-    return createBlobStore(withBackendErrors(driver, backend.id));
+    const journal = options.journalDir === undefined ? {} : { journalDir: options.journalDir };
+    const driver = await provider.createDriver({ location, credentials, ...journal });
+    const bounded = withCallDeadline(withBackendErrors(driver, backend.id), {
+      timeoutMs: options.callTimeoutMs,
+      backendId: backend.id,
+      provider: backend.provider,
+    });
+    return createBlobStore(bounded);
   };
 
   return {
@@ -78,7 +75,12 @@ export function createBackendResolver(options: BackendResolverOptions): BackendR
       signal.throwIfAborted();
       const { backend, secret } = claims;
       const key = JSON.stringify([backend.provider, backend.id, backend.location, secret]);
-      return cache.acquire(key, () => build(claims));
+      // Shared by every caller waiting on this key, so it runs on its own clock rather than one caller's.
+      return cache.acquire(key, () => build(claims, AbortSignal.timeout(timeoutMs)));
+    },
+    async openFresh(claims, signal) {
+      signal.throwIfAborted();
+      return build(claims, signal);
     },
     close: () => cache.dispose(),
   };
@@ -120,8 +122,8 @@ async function readCredentials(
     if (code === Code.NotFound) {
       throw new CairnError(
         Code.FailedPrecondition,
-        `the credentials of backend ${backendId} are missing from the secret store; save them again in the control plane`,
-        { details: { reason: 'credentials_missing' } },
+        `the credentials this CAS token names for backend ${backendId} are not in the secret store (they may just have been replaced); rerun the \`cairn\` command for a fresh token, and if that fails too, store them again with \`cairn cas-backend update NAME\``,
+        { details: { reason: 'credentials_missing', backend_id: backendId } },
       );
     }
     throw new CairnError(

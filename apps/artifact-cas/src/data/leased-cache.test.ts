@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { LeasedCache } from './leased-cache.js';
 
 function setup(ttlMs = 1000) {
-  let now = 0;
+  // A clock of epoch milliseconds, like Date.now (lru-cache treats a start time of 0 as "no TTL").
+  let now = 1_700_000_000_000;
   const closed: string[] = [];
   const cache = new LeasedCache<string>({
     ttlMs,
@@ -31,7 +32,7 @@ describe('LeasedCache', () => {
     let created = 0;
     const make = async () => `v${++created}`;
     const old = await cache.acquire('k', make);
-    advance(1000);
+    advance(1001); // just past the TTL: an entry is fresh for its whole TTL
     const fresh = await cache.acquire('k', make);
     expect(fresh.value).toBe('v2');
     expect(closed).toEqual([]);

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * A cache of expensive, closeable values (backend drivers) shared by concurrent users. An entry is reused
  * for `ttlMs` after its creation; users hold a lease, and an expired entry is closed only when its last
@@ -12,7 +14,6 @@ export interface Lease<T> {
 
 interface Entry<T> {
   readonly created: Promise<T>;
-  readonly expiresAt: number;
   leases: number;
 }
 
@@ -24,37 +25,56 @@ export interface LeasedCacheOptions<T> {
   readonly clock?: () => number;
 }
 
+/** Live entries at most: one per backend (and rotation of its credentials) a CAS serves at once. */
+const MAX_LIVE_ENTRIES = 10_000;
+
+/**
+ * Live entries are an lru-cache with the TTL (and a bound on their number); an entry leaving it — expired,
+ * evicted, or the cache disposed — drains: it is closed once its last lease is released.
+ */
 export class LeasedCache<T> {
-  /** Entries new callers may still use. */
-  readonly #live = new Map<string, Entry<T>>();
-  /** Expired entries still leased by someone. */
+  /** Entries new callers may still use; undefined when nothing is to be reused (a TTL of 0). */
+  readonly #live: LRUCache<string, Entry<T>> | undefined;
+  /** Entries that left the cache but are still leased by someone. */
   readonly #draining = new Set<Entry<T>>();
   readonly #options: LeasedCacheOptions<T>;
-  readonly #clock: () => number;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: LeasedCacheOptions<T>) {
     this.#options = options;
-    this.#clock = options.clock ?? Date.now;
+    const clock = options.clock ?? Date.now;
+    this.#live =
+      options.ttlMs > 0
+        ? new LRUCache<string, Entry<T>>({
+            max: MAX_LIVE_ENTRIES,
+            ttl: options.ttlMs,
+            // Read the clock on every check (lru-cache would otherwise reuse a reading for a while).
+            ttlResolution: 0,
+            perf: { now: clock },
+            dispose: (entry) => this.#retire(entry),
+          })
+        : undefined;
     // Idle entries are closed even when no request comes to notice their expiry.
     this.#sweeper = setInterval(() => this.sweep(), Math.max(1000, options.ttlMs)).unref();
   }
 
   /** Live entries plus expired ones still in use. */
   get size(): number {
-    return this.#live.size + this.#draining.size;
+    return (this.#live?.size ?? 0) + this.#draining.size;
   }
 
   async acquire(key: string, create: () => Promise<T>): Promise<Lease<T>> {
     this.sweep();
-    let entry = this.#live.get(key);
+    let entry = this.#live?.get(key);
     if (!entry) {
       const created = create();
-      const fresh: Entry<T> = { created, expiresAt: this.#clock() + this.#options.ttlMs, leases: 0 };
+      const fresh: Entry<T> = { created, leases: 0 };
       entry = fresh;
-      this.#live.set(key, fresh);
+      if (this.#live === undefined) this.#draining.add(fresh);
+      else this.#live.set(key, fresh);
       created.catch(() => {
-        if (this.#live.get(key) === fresh) this.#live.delete(key);
+        // A failed creation is not kept: the next caller tries again.
+        if (this.#live?.peek(key) === fresh) this.#live.delete(key);
       });
     }
     entry.leases += 1;
@@ -78,15 +98,9 @@ export class LeasedCache<T> {
     };
   }
 
-  /** Moves expired entries out of use and closes those nobody holds. */
+  /** Retires expired entries and closes the retired ones nobody holds. */
   sweep(): void {
-    const now = this.#clock();
-    for (const [key, entry] of this.#live) {
-      if (entry.expiresAt <= now) {
-        this.#live.delete(key);
-        this.#draining.add(entry);
-      }
-    }
+    this.#live?.purgeStale();
     for (const entry of this.#draining) {
       if (entry.leases === 0) {
         this.#draining.delete(entry);
@@ -98,14 +112,14 @@ export class LeasedCache<T> {
   /** Expires everything now and stops the sweeper; resolves when every entry nobody holds is closed. */
   async dispose(): Promise<void> {
     clearInterval(this.#sweeper);
-    const idle: Entry<T>[] = [];
-    for (const entry of [...this.#live.values(), ...this.#draining]) {
-      if (entry.leases === 0) idle.push(entry);
-      else this.#draining.add(entry);
-    }
-    this.#live.clear();
+    this.#live?.clear();
+    const idle = [...this.#draining].filter((entry) => entry.leases === 0);
     for (const entry of idle) this.#draining.delete(entry);
     await Promise.all(idle.map((entry) => this.#close(entry)));
+  }
+
+  #retire(entry: Entry<T>): void {
+    this.#draining.add(entry);
   }
 
   async #close(entry: Entry<T>): Promise<void> {

@@ -14,7 +14,7 @@ export class Authenticator {
     if (token === undefined || token === '') {
       throw new CairnError(
         Code.Unauthenticated,
-        'this call needs a CAS token: send "authorization: Bearer <token>" (the control plane issues them; locally, `cairn dev token`)',
+        'this call needs a CAS token, sent as "authorization: Bearer <token>"; the `cairn` command fetches one from the control plane itself, and `cairn cas-token create` prints one for other clients',
         { details: { reason: 'token_missing' } },
       );
     }

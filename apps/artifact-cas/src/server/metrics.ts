@@ -1,13 +1,11 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-
-export type Transport = 'grpc' | 'http';
+import { CallMetrics } from '@cairn/service-runtime';
+import { Counter, Gauge } from 'prom-client';
 
 /**
- * The CAS's Prometheus metrics, in a registry of its own so several CAS instances in one process (tests,
- * an embedding control plane) never collide. Labels are bounded: transport, method and status code.
+ * The CAS's Prometheus metrics: the call metrics every service has (`cairn_cas_calls_total`, …) and the
+ * bytes it moves and the uploads it holds open.
  */
-export class CasMetrics {
-  readonly registry = new Registry();
+export class CasMetrics extends CallMetrics {
   readonly bytesReceived = new Counter({
     name: 'cairn_cas_received_bytes_total',
     help: 'Blob bytes received from clients.',
@@ -20,34 +18,10 @@ export class CasMetrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
-  readonly calls = new Counter({
-    name: 'cairn_cas_calls_total',
-    help: 'Finished calls by method and status code.',
-    labelNames: ['transport', 'method', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly errors = new Counter({
-    name: 'cairn_cas_errors_total',
-    help: 'Calls that ended in an error, by status code.',
-    labelNames: ['transport', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly durations = new Histogram({
-    name: 'cairn_cas_call_duration_seconds',
-    help: 'Call durations.',
-    labelNames: ['transport', 'method'] as const,
-    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 120, 600],
-    registers: [this.registry],
-  });
-  readonly inFlight = new Gauge({
-    name: 'cairn_cas_in_flight_calls',
-    help: 'Calls and streams running now.',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
 
   /** `openUploads` is read at scrape time: uploads held open, running or waiting to be resumed. */
   constructor(openUploads: () => number) {
+    super('cairn_cas');
     new Gauge({
       name: 'cairn_cas_upload_sessions',
       help: 'Uploads held open, running or waiting to be resumed.',
@@ -56,10 +30,5 @@ export class CasMetrics {
         this.set(openUploads());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'cairn_cas_' });
-  }
-
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -1,8 +1,9 @@
 import type { BlobRef } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
+import type { UploadName } from '../biz/write-blob.js';
 
 /**
- * ByteStream resource names (DESIGN.md, "Wire contract of the CAS"):
+ * ByteStream resource names (the CAS's wire contract, docs/architecture.md):
  *   upload:   uploads/{uuid}/blobs/{sha256-hex}/{size}
  *   download: blobs/{sha256-hex}/{size}
  * No instance-name prefix is accepted: the backend is chosen by the token, so an instance name would have
@@ -12,11 +13,7 @@ import { CairnError, Code } from '@cairn/errors';
 export const UPLOAD_NAME_FORM = 'uploads/{uuid}/blobs/{64 lower-case hex sha256}/{size in bytes}';
 export const DOWNLOAD_NAME_FORM = 'blobs/{64 lower-case hex sha256}/{size in bytes}';
 
-export interface UploadName extends BlobRef {
-  readonly uuid: string;
-  /** The canonical spelling (uuid in lower case), used as the key of a resumable upload. */
-  readonly name: string;
-}
+export type { UploadName };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]{64}$/;

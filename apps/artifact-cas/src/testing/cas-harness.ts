@@ -10,8 +10,8 @@ import {
   type SigningKey,
 } from '@cairn/cas-token';
 import { type Logger, silentLogger } from '@cairn/observability';
-import { type RunningArtifactCas, type StartOptions, startArtifactCas } from '../artifact-cas.js';
-import type { CasConfigInit } from '../config/cas-config.js';
+import { type RunningArtifactCas, type StartOptions, startArtifactCas } from '../app/start.js';
+import type { CasConfigInit } from '../config/config.js';
 import { GrpcTestClient } from './grpc-test-client.js';
 
 export interface TestCas {

@@ -1,6 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import {
+  backendService,
   byteStream,
+  CheckWriteAccessRequestSchema,
+  type CheckWriteAccessResponse,
   DescribeRequestSchema,
   type DescribeResponse,
   FindMissingRequestSchema,
@@ -20,7 +23,7 @@ import {
   type MethodDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { clientFlowControlOptions } from '../server/grpc/flow-control.js';
+import { clientFlowControlOptions } from '../server/flow-control.js';
 
 export type WriteMessage = {
   resourceName?: string;
@@ -182,6 +185,14 @@ export class GrpcTestClient {
     return this.unary(
       resourceService.findMissing,
       create(FindMissingRequestSchema, { digests }),
+      this.metadata(token),
+    );
+  }
+
+  checkWriteAccess(token: string | undefined): Promise<CheckWriteAccessResponse> {
+    return this.unary(
+      backendService.checkWriteAccess,
+      create(CheckWriteAccessRequestSchema, {}),
       this.metadata(token),
     );
   }

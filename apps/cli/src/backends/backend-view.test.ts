@@ -15,13 +15,13 @@ function backend(fields: Partial<BackendMessage>): BackendMessage {
     inline: false,
     validationStatus: ValidationStatus.UNSPECIFIED,
     validationError: '',
-    maxBytes: 0n,
+    maxBytes: 1024n ** 3n,
     ...fields,
   };
 }
 
 describe('backendTable', () => {
-  it('puts the default first, then the fallback, and explains failed validations below', () => {
+  it('puts the default first, then the fallback, shows limits, and points at --full for failures', () => {
     const views = [
       backend({
         name: 'zeta',
@@ -36,6 +36,7 @@ describe('backendTable', () => {
         provider: 'aws-s3',
         location: 'bucket/prefix',
         isFallback: true,
+        maxBytes: 500n * 1024n ** 2n,
         validationStatus: ValidationStatus.PENDING,
       }),
       backend({
@@ -48,13 +49,16 @@ describe('backendTable', () => {
       }),
     ].map(backendView);
     expect(backendTable(views).split('\n')).toEqual([
-      'NAME   PROVIDER    ROLE      STATUS   VALIDATED             LOCATION',
-      'main   filesystem  default   ok       2025-03-01T10:20:30Z  /srv/blobs',
-      'spare  aws-s3      fallback  pending  -                     bucket/prefix',
-      'zeta   oci         -         failed   2025-03-01T10:20:30Z  registry.example/cairn',
+      'NAME   LOCATION                PROVIDER    DESCRIPTION  LIMITS       DEFAULT  FALLBACK  STATUS',
+      'main   /srv/blobs              filesystem               max 1 GiB    yes      no        ok',
+      'spare  bucket/prefix           aws-s3                   max 500 MiB  no       yes       pending',
+      'zeta   registry.example/cairn  oci                      max 1 GiB    no       no        failed',
       '',
-      'zeta: validation failed: the registry refused the credentials',
+      'validation failed for zeta: see why with `cairn cas-backend list --full`',
     ]);
+    expect(backendTable(views, true).split('\n')[3]).toBe(
+      'zeta   registry.example/cairn  oci                      max 1 GiB    no       no        failed   2025-03-01T10:20:30Z  the registry refused the credentials',
+    );
     expect(views[0]).toMatchObject({
       validation: {
         status: 'failed',

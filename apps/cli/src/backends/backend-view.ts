@@ -1,7 +1,8 @@
-import type { CASBackend } from '@cairn/api';
-import { ValidationStatus } from '@cairn/api';
+import { type CASBackend, ValidationStatus } from '@cairn/api';
+import { renderTable } from '../output.js';
+import { formatSize } from '../sizes.js';
 
-/** A CAS backend as the CLI shows it: the table's rows and the `--json` objects. */
+/** A CAS backend as the CLI shows it: the table's rows and the JSON objects. */
 export interface BackendView {
   readonly name: string;
   readonly provider: string;
@@ -10,13 +11,13 @@ export interface BackendView {
   readonly default: boolean;
   readonly fallback: boolean;
   readonly inline: boolean;
+  /** The largest blob it accepts. */
+  readonly maxBytes: number;
   readonly validation: {
     readonly status: 'ok' | 'failed' | 'pending' | 'unknown';
     readonly error?: string;
     readonly at?: string;
   };
-  /** 0: no limit of the backend's own. */
-  readonly maxBytes: number;
 }
 
 const statusNames = {
@@ -51,6 +52,7 @@ export function backendView(backend: BackendMessage): BackendView {
     default: backend.isDefault,
     fallback: backend.isFallback,
     inline: backend.inline,
+    maxBytes: Number(backend.maxBytes),
     validation: {
       status: statusNames[backend.validationStatus],
       ...(backend.validationError === '' ? {} : { error: backend.validationError }),
@@ -58,39 +60,33 @@ export function backendView(backend: BackendMessage): BackendView {
         ? {}
         : { at: new Date(Number(at.seconds) * 1000).toISOString().replace('.000Z', 'Z') }),
     },
-    maxBytes: Number(backend.maxBytes),
   };
 }
 
 /**
- * Aligned columns for people: NAME PROVIDER ROLE STATUS VALIDATED LOCATION, the default first, then
- * the fallback, then by name; each failed validation's reason follows the table on a line of its own.
+ * NAME LOCATION PROVIDER DESCRIPTION LIMITS DEFAULT FALLBACK STATUS, the default first, then the
+ * fallback, then by name; `full` adds when each was validated and why a check failed.
  */
-export function backendTable(backends: readonly BackendView[]): string {
+export function backendTable(backends: readonly BackendView[], full = false): string {
   const sorted = [...backends].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
-  const rows = [
-    ['NAME', 'PROVIDER', 'ROLE', 'STATUS', 'VALIDATED', 'LOCATION'],
-    ...sorted.map((backend) => [
-      backend.name,
-      backend.provider,
-      backend.default ? 'default' : backend.fallback ? 'fallback' : '-',
-      backend.validation.status,
-      backend.validation.at ?? '-',
-      backend.inline ? '(in the attestation)' : backend.location,
-    ]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join('  '),
-  );
-  const failures = sorted.flatMap((backend) =>
-    backend.validation.status === 'failed'
-      ? [`${backend.name}: validation failed: ${backend.validation.error ?? 'no reason recorded'}`]
-      : [],
-  );
-  return [...lines, ...(failures.length === 0 ? [] : ['', ...failures])].join('\n');
+  const head = ['NAME', 'LOCATION', 'PROVIDER', 'DESCRIPTION', 'LIMITS', 'DEFAULT', 'FALLBACK', 'STATUS'];
+  const rows = sorted.map((backend) => [
+    backend.name,
+    backend.inline ? '(inside the attestation)' : backend.location,
+    backend.provider,
+    backend.description,
+    `max ${formatSize(backend.maxBytes)}`,
+    backend.default ? 'yes' : 'no',
+    backend.fallback ? 'yes' : 'no',
+    backend.validation.status,
+    ...(full ? [backend.validation.at ?? '-', backend.validation.error ?? ''] : []),
+  ]);
+  const table = renderTable(full ? [...head, 'VALIDATED AT', 'VALIDATION ERROR'] : head, rows);
+  if (full) return table;
+  const failed = sorted.filter((backend) => backend.validation.status === 'failed');
+  if (failed.length === 0) return table;
+  const names = failed.map((backend) => backend.name).join(', ');
+  return `${table}\n\nvalidation failed for ${names}: see why with \`cairn cas-backend list --full\``;
 }
 
 function rank(backend: BackendView): number {

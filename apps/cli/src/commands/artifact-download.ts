@@ -3,90 +3,55 @@ import { basename, join, resolve } from 'node:path';
 import { type CasClient, parseDigest } from '@cairn/cas-client';
 import { CairnError, Code } from '@cairn/errors';
 import { connectCas } from '../cas-connection.js';
-import {
-  type Command,
-  type CommandContext,
-  casOptions,
-  controlPlaneOptions,
-  helpOption,
-  jsonOption,
-} from '../command.js';
-import { optionalString, requiredString } from '../option-values.js';
+import { type CommandContext, requiredString } from '../context.js';
 import { printNote, printResult } from '../output.js';
 import { progressReporter } from '../progress-bar.js';
 import { UsageError } from '../usage-error.js';
 
-const command = 'artifact download';
-
-export const artifactDownload: Command = {
-  path: ['artifact', 'download'],
-  summary: 'download a blob by digest, verified before it is kept',
-  synopsis: 'artifact download -d sha256:<hex> [--output PATH|-] [options]',
-  description:
-    'Streams the blob, hashes every byte and keeps it only when the hash matches the digest: a file is\n' +
-    'written beside PATH and renamed into place after the check, then PATH is printed. With --output -\n' +
-    'the bytes go to stdout and a mismatch ends the command with exit code 1. Without --output the blob\n' +
-    'is saved in the current folder under its recorded file name (never over an existing file).',
-  options: {
-    digest: {
-      type: 'string',
-      short: 'd',
-      value: 'sha256:<hex>',
-      description: 'digest of the blob to download',
-    },
-    output: {
-      type: 'string',
-      short: 'o',
-      value: 'PATH|-',
-      description: 'file or folder to save to, or - for stdout (default: the recorded file name here)',
-    },
-    ...casOptions,
-    ...controlPlaneOptions,
-    ...jsonOption,
-    ...helpOption,
-  },
-  async run(context) {
-    const digest = requiredString(context.options, 'digest', command);
-    try {
-      parseDigest(digest);
-    } catch (error) {
-      throw new UsageError((error as Error).message, command);
-    }
-    const output = optionalString(context.options, 'output');
-    if (output === '-' && context.json) {
-      throw new UsageError('--json cannot be used with --output -, which already fills stdout', command);
-    }
-    const cas = await connectCas(context, { role: 'download', digest });
-    const progress = progressReporter(context.io.stderr, context.io.stderrIsTty);
-    const transferOptions = {
-      ...(context.io.signal === undefined ? {} : { signal: context.io.signal }),
-      onProgress: progress.update,
-      onRetry: (retry: { error: Error; offset: number; attempt: number }) => {
-        progress.finish();
-        printNote(
-          context,
-          `${retry.error.message}; resuming at byte ${retry.offset} (attempt ${retry.attempt})`,
-        );
-      },
-    };
-    try {
-      if (output === '-') {
-        await cas.client.download(digest, context.io.stdout, transferOptions);
-        progress.finish();
-        return;
-      }
-      const target = await chooseTarget(context, cas.client, digest, output);
-      const result = await cas.client.download(digest, target.path, transferOptions);
+export async function run(context: CommandContext): Promise<void> {
+  const digest = requiredString(context, 'digest', '--digest');
+  try {
+    parseDigest(digest);
+  } catch (error) {
+    throw new UsageError((error as Error).message, context.command);
+  }
+  const output = context.outputPath;
+  if (output === '-' && context.format === 'json') {
+    throw new UsageError(
+      '--json cannot be used with --output -, which already fills stdout',
+      context.command,
+    );
+  }
+  const cas = await connectCas(context, { role: 'download', digest });
+  const progress = progressReporter(context.io.stderr, context.io.stderrIsTty);
+  const transferOptions = {
+    ...(context.io.signal === undefined ? {} : { signal: context.io.signal }),
+    onProgress: progress.update,
+    onRetry: (retry: { error: Error; offset: number; attempt: number }) => {
       progress.finish();
-      printResult(context, target.shown, { ...result, path: target.path });
-    } catch (error) {
+      printNote(
+        context,
+        `${retry.error.message}; resuming at byte ${retry.offset} (attempt ${retry.attempt})`,
+      );
+    },
+  };
+  try {
+    if (output === '-') {
+      await cas.client.download(digest, context.io.stdout, transferOptions);
       progress.finish();
-      throw cas.explain(error);
-    } finally {
-      cas.close();
+      return;
     }
-  },
-};
+    const target = await chooseTarget(context, cas.client, digest, output);
+    const result = await cas.client.download(digest, target.path, transferOptions);
+    progress.finish();
+    printResult(context, { table: target.shown, json: { ...result, path: target.path } });
+  } catch (error) {
+    progress.finish();
+    throw cas.explain(error);
+  } finally {
+    cas.close();
+  }
+}
 
 interface Target {
   readonly path: string;

@@ -1,9 +1,8 @@
 import { UNREACHABLE } from '@cairn/api';
-import { type ControlPlaneClient, createControlPlaneClient } from '@cairn/controlplane/client';
+import { type ControlPlaneClient, createControlPlaneClient } from '@cairn/controlplane-client';
 import { CairnError, Code } from '@cairn/errors';
 import { loadCliConfig } from '../cli-config.js';
-import type { CommandContext } from '../command.js';
-import { optionalString } from '../option-values.js';
+import { type CommandContext, optionalString } from '../context.js';
 import { type ControlPlaneSettings, controlPlaneSettings } from './controlplane-settings.js';
 
 /** Backend validation runs inside some calls and is bounded at 30 s on the server; leave room for it. */
@@ -36,12 +35,16 @@ export function openControlPlane(settings: ControlPlaneSettings): ControlPlaneCo
 }
 
 /** For the commands that manage the control plane itself: it must be configured. */
-export async function connectControlPlane(context: CommandContext): Promise<ControlPlaneConnection> {
-  const { io, options } = context;
+export async function connectControlPlane(
+  context: CommandContext,
+  as: 'organization' | 'admin' = 'organization',
+): Promise<ControlPlaneConnection> {
+  const { io } = context;
   const settings = controlPlaneSettings({
-    flag: optionalString(options, 'controlplane-address'),
+    flag: optionalString(context, 'controlplaneAddress'),
     env: io.env,
     config: await loadCliConfig(io.cwd, io.env),
+    as,
   });
   if (settings === undefined) {
     throw new CairnError(
@@ -58,8 +61,8 @@ export function explainControlPlaneError(error: unknown, settings: ControlPlaneS
   if (error.code === Code.Unauthenticated) {
     const advice =
       settings.tokenOrigin === 'CAIRN_API_TOKEN'
-        ? 'set CAIRN_API_TOKEN to a live token (`cairn token create` makes one)'
-        : 'run `npm start` again to renew it, or set CAIRN_API_TOKEN to a live token';
+        ? 'set CAIRN_API_TOKEN to a live token: `cairn token create` run with another live token makes one, and on the server `controlplane bootstrap --org ORG` makes the first of an organisation'
+        : 'set CAIRN_API_TOKEN to a live token, or delete .cairn/ and run `npm start` again for a fresh embedded setup';
     return new ControlPlaneError(
       error.code,
       `the control plane at ${settings.address} did not accept the API token from ${settings.tokenOrigin} (${error.message}); ${advice}`,
@@ -73,23 +76,16 @@ export function explainControlPlaneError(error: unknown, settings: ControlPlaneS
       options,
     );
   }
-  const hint = CLI_HINTS[error.details.reason ?? ''];
-  return new ControlPlaneError(error.code, hint ? `${error.message} (${hint})` : error.message, options);
+  return new ControlPlaneError(error.code, error.message, options);
 }
-
-/** The control plane's advice names its API; these say the same with the CLI. */
-const CLI_HINTS: Readonly<Record<string, string>> = {
-  inline_backend:
-    'with the CLI: `cairn backend add --name NAME --provider PROVIDER --location LOCATION --default`',
-  no_valid_backend: 'see `cairn backend list`; recheck one with `cairn backend revalidate --name NAME`',
-};
 
 /** Connects, runs `work` with the client, and closes: the shape of every command that manages the control plane. */
 export async function withControlPlane<T>(
   context: CommandContext,
   work: (client: ControlPlaneClient, signal: AbortSignal | undefined) => Promise<T>,
+  as: 'organization' | 'admin' = 'organization',
 ): Promise<T> {
-  const connection = await connectControlPlane(context);
+  const connection = await connectControlPlane(context, as);
   try {
     return await connection.run((client) => work(client, context.io.signal));
   } finally {

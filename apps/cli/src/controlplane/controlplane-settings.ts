@@ -17,6 +17,11 @@ export interface ControlPlaneInputs {
   readonly flag: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly config: LoadedCliConfig | undefined;
+  /**
+   * `admin` for the commands that manage organisations: they take cli.json's `adminToken` (which
+   * `npm start` writes) before its `apiToken`. CAIRN_API_TOKEN, when set, is used for both.
+   */
+  readonly as?: 'organization' | 'admin';
 }
 
 /**
@@ -44,14 +49,16 @@ export function controlPlaneSettings(inputs: ControlPlaneInputs): ControlPlaneSe
       tokenOrigin: 'CAIRN_API_TOKEN',
     };
   }
-  const fileToken = section?.apiToken;
+  const fileToken =
+    (inputs.as === 'admin' && nonEmpty(section?.adminToken) ? section.adminToken : undefined) ??
+    section?.apiToken;
   if (explicit !== undefined) {
     if (nonEmpty(fileToken) && explicit.address === configured?.address) {
       return { ...explicit, apiToken: fileToken, tokenOrigin: file };
     }
     throw new CairnError(
       Code.Unauthenticated,
-      `${explicit.addressOrigin} names the control plane at ${explicit.address} but no API token for it is set; set CAIRN_API_TOKEN (\`cairn token create\` makes one)`,
+      `${explicit.addressOrigin} names the control plane at ${explicit.address} but no API token for it is set; set CAIRN_API_TOKEN (\`cairn token create\` makes one, and \`controlplane bootstrap\` the first of an organisation)`,
     );
   }
   if (nonEmpty(fileToken)) return { ...(configured ?? fallback), apiToken: fileToken, tokenOrigin: file };

@@ -22,7 +22,14 @@ export interface ControlPlaneStack {
  * first organisation has a filesystem default backend (`local`) and writes the CLI's API token into
  * `<project>/.cairn/cli.json`, and a CAS that trusts the control plane's JWKS.
  */
-export async function startControlPlaneStack(): Promise<ControlPlaneStack> {
+export interface StackOptions {
+  /** A PostgreSQL database URL (a fresh database); PGlite in the temp dir by default. */
+  readonly databaseUrl?: string;
+  /** The control plane's `attestations` section (e.g. skipDbStorage, runLifetimeSeconds). */
+  readonly attestations?: Readonly<Record<string, unknown>>;
+}
+
+export async function startControlPlaneStack(options: StackOptions = {}): Promise<ControlPlaneStack> {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-cli-cp-'));
   const project = join(dir, 'project');
   await mkdir(join(project, '.cairn'), { recursive: true });
@@ -42,6 +49,8 @@ export async function startControlPlaneStack(): Promise<ControlPlaneStack> {
         grpc: { port: 0 },
         http: { port: 0 },
         validation: { tickMs: 3_600_000 },
+        ...(options.databaseUrl === undefined ? {} : { database: { url: options.databaseUrl } }),
+        ...(options.attestations === undefined ? {} : { attestations: options.attestations }),
         embedded: { organization: 'default', blobsDir: 'blobs', cliConfigFile: 'project/.cairn/cli.json' },
       },
       {},
@@ -67,6 +76,8 @@ export async function startControlPlaneStack(): Promise<ControlPlaneStack> {
       { logger: silentLogger },
     );
     casAddress = cas.grpcAddress;
+    // The embedded organisation's `local` backend is created once the CAS answered its write check.
+    await controlPlane.setup;
     const org = await controlPlane.core.organizations.findByName('default');
     if (org === undefined) throw new Error('the embedded organisation was not created');
     return { project, dir, controlPlane, cas, orgId: org.id, close };

@@ -15,7 +15,14 @@ export interface CairnRun {
  */
 export function spawnCairn(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    /** Text written to the command's standard input (else it reads an empty one). */
+    stdin?: string;
+    /** Close the reading end of its stdout after this many bytes, as `| head -c N` does. */
+    closeStdoutAfter?: number;
+  },
 ): Promise<CairnRun> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -26,12 +33,19 @@ export function spawnCairn(
     const child = spawn(bin, args, {
       cwd: options.cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    let received = 0;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      received += chunk.length;
+      if (options.closeStdoutAfter !== undefined && received >= options.closeStdoutAfter)
+        child.stdout?.destroy();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (code) =>
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),

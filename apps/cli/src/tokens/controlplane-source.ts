@@ -1,7 +1,7 @@
 import type { CASCredentialsServiceGetResponse } from '@cairn/api';
 import { type ControlPlaneConnection, openControlPlane } from '../controlplane/controlplane-connection.js';
 import type { ControlPlaneSettings } from '../controlplane/controlplane-settings.js';
-import type { CasTokenSource, RecordedUpload, TokenRequest } from './token-source.js';
+import type { CasTokenSource, RecordedUpload, TokenBackend, TokenRequest } from './token-source.js';
 
 /** A token this close to its expiry is renewed rather than sent: the CAS checks it when a stream starts. */
 const RENEW_BEFORE_MS = 30_000;
@@ -14,7 +14,7 @@ const RENEW_BEFORE_MS = 30_000;
 export class ControlPlaneTokenSource implements CasTokenSource {
   readonly origin: string;
   readonly advice =
-    "check that the CAS trusts the control plane's signing keys (its JWKS URL) and is the CAS the control plane names";
+    "the CLI fetched it just now, so check that the CAS trusts the control plane's signing keys (its tokens.jwksUrl) and is the CAS the control plane names (cas.publicGrpcAddress)";
   readonly #connection: ControlPlaneConnection;
   readonly #issued = new Map<string, Promise<CASCredentialsServiceGetResponse>>();
   #lastUploadToken: string | undefined;
@@ -33,6 +33,17 @@ export class ControlPlaneTokenSource implements CasTokenSource {
   async casAddress(request: TokenRequest, signal?: AbortSignal): Promise<string | undefined> {
     const { casGrpcAddress } = await this.credentials(request, signal);
     return casGrpcAddress === '' ? undefined : casGrpcAddress;
+  }
+
+  async backend(request: TokenRequest, signal?: AbortSignal): Promise<TokenBackend | undefined> {
+    const { backend } = await this.credentials(request, signal);
+    if (backend === undefined) return undefined;
+    return {
+      name: backend.name,
+      provider: backend.provider,
+      maxBytes: Number(backend.maxBytes),
+      isFallback: backend.isFallback,
+    };
   }
 
   /** Asks the control plane to confirm the blob with the CAS and record which backend holds it. */

@@ -25,6 +25,15 @@ export async function bootstrapOrganization(
   return { org, created: true, apiToken: secret };
 }
 
+/**
+ * A new admin token, printed once by `controlplane bootstrap --admin`: the way to the first organisation
+ * of a deployment over the API. Each call makes another (an operator with database access is trusted
+ * already); revoke spares with `cairn token revoke`.
+ */
+export async function bootstrapAdmin(core: ControlPlaneCore, tokenName = 'bootstrap-admin'): Promise<string> {
+  return (await core.apiTokens.create(null, { name: tokenName, kind: 'admin' })).secret;
+}
+
 /** A principal acting for an organisation without an API token (startup tasks of the operator). */
 export function operatorPrincipal(orgId: string): Principal {
   return { orgId, tokenId: '00000000-0000-0000-0000-000000000000', kind: 'user', subject: 'cairn-operator' };

@@ -20,14 +20,15 @@ import {
 import { type RunningArtifactCas, startArtifactCas } from '@cairn/artifact-cas';
 import { createCasClient } from '@cairn/cas-client';
 import { createCasTokenVerifier, generateSigningKey } from '@cairn/cas-token';
+import { type ControlPlaneClient, createControlPlaneClient } from '@cairn/controlplane-client';
 import { CairnError, Code } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlaneClient, createControlPlaneClient } from '../client/controlplane-client.js';
 import { createConfig } from '../config/config.js';
 import { createTestDatabase, type TestDatabase } from '../testing/databases.js';
-import { type RunningControlPlane, startControlPlane } from './control-plane.js';
+import { bootstrapAdmin } from './bootstrap.js';
+import { type RunningControlPlane, startControlPlane } from './start.js';
 
 function codeOf(promise: Promise<unknown>): Promise<Code | 'resolved'> {
   return promise.then(
@@ -148,9 +149,7 @@ describe('control plane with an artifact CAS', () => {
     for (const key of jwks.keys) expect(key.d).toBeUndefined();
     expect((await fetch(`${cp.httpUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${cp.httpUrl}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${cp.httpUrl}/metrics`)).text()).toContain(
-      'cairn_controlplane_grpc_calls_total',
-    );
+    expect(await (await fetch(`${cp.httpUrl}/metrics`)).text()).toContain('cairn_controlplane_calls_total');
   });
 
   it('mints tokens the CAS accepts, and maps a client upload only after the CAS confirms it', async () => {
@@ -221,6 +220,24 @@ describe('control plane with an artifact CAS', () => {
     }
   });
 
+  it('updates credentials and deletes backends through the client', async () => {
+    await mkdir(join(blobsRoot(), 'acme-spare'));
+    await acme.createBackend({
+      name: 'spare',
+      provider: 'filesystem',
+      location: join(blobsRoot(), 'acme-spare'),
+    });
+    await expect(acme.updateBackend('spare', { credentials: { token: 'x' } })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      message: 'filesystem credentials take no fields, but "token" was given; remove it',
+    });
+    expect(await acme.updateBackend('spare', { description: 'kept', credentials: {} })).toMatchObject({
+      description: 'kept',
+    });
+    expect(await acme.deleteBackend('spare')).toMatchObject({ name: 'local', isDefault: true });
+    await expect(acme.getBackend('spare')).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
   it('keeps every organisation inside its own walls', async () => {
     const other = await cp.core.organizations.create('other-org');
     const { secret } = await cp.core.apiTokens.create(other.id, { name: 'intruder', kind: 'user' });
@@ -240,7 +257,9 @@ describe('control plane with an artifact CAS', () => {
       // Its own uploads have nowhere to go but inline, which the CAS does not serve.
       await expect(intruder.casToken('upload')).rejects.toMatchObject({
         code: Code.FailedPrecondition,
-        message: expect.stringContaining('inline'),
+        message:
+          'the organisation\'s default backend "inline" is inline: it keeps evidence inside attestations, and the CAS stores no blobs for it; add a CAS backend as the default with `cairn cas-backend add <oci|aws-s3|azure-blob|filesystem> ... --default`',
+        details: { reason: 'inline_backend' },
       });
     } finally {
       intruder.close();
@@ -266,6 +285,102 @@ describe('control plane with an artifact CAS', () => {
     } finally {
       robot.close();
     }
+  });
+
+  it('lets an admin token create organisations and their tokens, and nothing else', async () => {
+    const adminSecret = await bootstrapAdmin(cp.core, 'ops');
+    const admin = createControlPlaneClient({ address: cp.grpcAddress, apiToken: adminSecret });
+    const adminRefusal =
+      "this is an admin token, which manages organisations and API tokens only; for CAS backends, CAS tokens and attestations use an organisation's API token (`cairn token create --org NAME` makes one)";
+    try {
+      const created = await admin.createOrganization('beta', { tokenName: 'beta-first' });
+      expect(created.organization).toMatchObject({ name: 'beta' });
+      expect(created.token).toMatchObject({
+        name: 'beta-first',
+        kind: APITokenKind.API_TOKEN_KIND_USER,
+        organizationName: 'beta',
+      });
+      expect(created.secret).toMatch(/^cairn_[\w-]{43}$/);
+      await expect(admin.createOrganization('beta')).rejects.toMatchObject({ code: Code.AlreadyExists });
+      expect((await admin.listOrganizations()).map((org) => org.name)).toEqual(
+        expect.arrayContaining(['acme', 'beta']),
+      );
+
+      const beta = createControlPlaneClient({ address: cp.grpcAddress, apiToken: created.secret });
+      try {
+        expect((await beta.listBackends()).map((backend) => backend.name)).toEqual(['inline']);
+        expect((await beta.listOrganizations()).map((org) => org.name)).toEqual(['beta']);
+        await expect(beta.createOrganization('gamma')).rejects.toMatchObject({
+          code: Code.PermissionDenied,
+          details: { reason: 'admin_only' },
+        });
+        await expect(beta.createApiToken({ name: 'boss', kind: 'admin' })).rejects.toMatchObject({
+          code: Code.PermissionDenied,
+          message:
+            'only an admin token may create admin tokens; an operator makes the first with `controlplane bootstrap --admin`',
+        });
+        await expect(beta.listApiTokens({ organization: 'acme' })).rejects.toMatchObject({
+          code: Code.PermissionDenied,
+          details: { reason: 'other_organization' },
+        });
+        expect((await beta.listApiTokens({ organization: 'beta' })).map((token) => token.name)).toEqual([
+          'beta-first',
+        ]);
+      } finally {
+        beta.close();
+      }
+
+      // Organisation-scoped services refuse the admin token, saying what to use instead.
+      for (const call of [
+        () => admin.listBackends(),
+        () => admin.casToken('upload'),
+        () => admin.recordUpload(`sha256:${'2'.repeat(64)}`, 'token'),
+      ]) {
+        await expect(call()).rejects.toMatchObject({
+          code: Code.PermissionDenied,
+          message: adminRefusal,
+          details: { reason: 'admin_token' },
+        });
+      }
+
+      // Tokens of a named organisation; admin tokens when none is named.
+      await expect(admin.createApiToken({ name: 'ci', kind: 'robot' })).rejects.toMatchObject({
+        code: Code.InvalidArgument,
+        details: { reason: 'organization_required' },
+      });
+      await expect(
+        admin.createApiToken({ name: 'ci', kind: 'robot', organization: 'nowhere' }),
+      ).rejects.toMatchObject({ code: Code.NotFound });
+      const robot = await admin.createApiToken({ name: 'ci', kind: 'robot', organization: 'beta' });
+      expect(robot.token).toMatchObject({
+        kind: APITokenKind.API_TOKEN_KIND_ROBOT,
+        organizationName: 'beta',
+      });
+      const listed = await admin.listApiTokens({ organization: 'beta' });
+      expect(listed.map((token) => token.name).sort()).toEqual(['beta-first', 'ci']);
+      const shown = JSON.stringify(listed, (_key, value) => (typeof value === 'bigint' ? `${value}` : value));
+      expect(shown).not.toContain(robot.secret.slice(6));
+      const second = await admin.createApiToken({ name: 'second-admin', kind: 'admin' });
+      expect(second.token).toMatchObject({ kind: APITokenKind.API_TOKEN_KIND_ADMIN, organizationId: '' });
+      expect((await admin.listApiTokens()).map((token) => token.name)).toEqual(
+        expect.arrayContaining(['ops', 'second-admin']),
+      );
+      await admin.revokeApiToken(robot.token?.id ?? '');
+      await admin.revokeApiToken(second.token?.id ?? '', {});
+      await expect(admin.revokeApiToken(robot.token?.id ?? '')).rejects.toMatchObject({
+        code: Code.NotFound,
+      });
+      const revoked = createControlPlaneClient({ address: cp.grpcAddress, apiToken: second.secret });
+      await expect(revoked.listOrganizations().finally(() => revoked.close())).rejects.toMatchObject({
+        code: Code.Unauthenticated,
+      });
+      // An organisation's token revokes only its own organisation's tokens.
+      const betaToken = (await admin.listApiTokens({ organization: 'beta' }))[0];
+      await expect(acme.revokeApiToken(betaToken?.id ?? '')).rejects.toMatchObject({ code: Code.NotFound });
+    } finally {
+      admin.close();
+    }
+    expect(logs.join('')).not.toContain(adminSecret);
   });
 
   it('rotates signing keys with an overlap in which tokens of both keys verify against the published JWKS', async () => {
@@ -319,6 +434,6 @@ describe('control plane with an artifact CAS', () => {
   it('writes no API token into its logs', () => {
     const text = logs.join('');
     expect(text).not.toContain(acmeToken);
-    expect(text).toContain('"method":"/cairn.controlplane.v1.CASCredentialsService/Get"');
+    expect(text).toContain('"method":"CASCredentialsService.Get"');
   });
 });

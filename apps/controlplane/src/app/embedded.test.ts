@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RunningArtifactCas, startArtifactCas } from '@cairn/artifact-cas';
+import { createControlPlaneClient } from '@cairn/controlplane-client';
 import { silentLogger } from '@cairn/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlPlaneClient } from '../client/controlplane-client.js';
 import { createConfig } from '../config/config.js';
-import { startControlPlane } from './control-plane.js';
+import { type RunningControlPlane, startControlPlane } from './start.js';
 
 describe('embedded default', () => {
   let dir: string;
@@ -33,26 +34,62 @@ describe('embedded default', () => {
       dir,
     );
 
-  it('creates the first organisation with a filesystem default and a CLI token, and keeps both across restarts', async () => {
-    const first = await startControlPlane(config(), { logger: silentLogger });
+  /** The CAS `npm start` runs beside the control plane, started after it as a slower process might be. */
+  async function startCas(controlPlane: RunningControlPlane): Promise<RunningArtifactCas> {
+    return startArtifactCas(
+      {
+        grpc: { port: 0 },
+        http: { port: 0 },
+        tokens: { jwksUrl: `${controlPlane.httpUrl}/.well-known/jwks.json` },
+        backends: { filesystemRoots: [join(dir, 'blobs')] },
+      },
+      { logger: silentLogger },
+    );
+  }
+
+  it('creates the first organisation with a filesystem default, a CLI token and an admin token, and keeps them across restarts', async () => {
+    let casAddress = '';
+    const first = await startControlPlane(config(), {
+      logger: silentLogger,
+      casGrpcAddress: () => casAddress,
+    });
+    const cas = await startCas(first);
     let token: string;
+    let adminToken: string;
     try {
+      expect((await fetch(`${first.httpUrl}/readyz`)).status).toBe(503);
+      casAddress = cas.grpcAddress;
+      await first.setup;
+      expect((await fetch(`${first.httpUrl}/readyz`)).status).toBe(200);
       const cli = JSON.parse(await readFile(join(dir, 'cli.json'), 'utf8'));
       expect(cli.cas).toEqual({ grpc: '127.0.0.1:9001' });
       expect(cli.controlplane).toMatchObject({ grpc: first.grpcAddress, organization: 'default' });
       token = cli.controlplane.apiToken;
+      adminToken = cli.controlplane.adminToken;
+      expect(adminToken).toMatch(/^cairn_[\w-]{43}$/);
+      expect(adminToken).not.toBe(token);
       expect((await stat(join(dir, 'cli.json'))).mode & 0o777).toBe(0o600);
       const client = createControlPlaneClient({ address: first.grpcAddress, apiToken: token });
       const upload = await client.casToken('upload').finally(() => client.close());
       expect(upload.backend).toMatchObject({ name: 'local', provider: 'filesystem' });
+      const admin = createControlPlaneClient({ address: first.grpcAddress, apiToken: adminToken });
+      try {
+        expect((await admin.listApiTokens()).map((listed) => listed.name)).toEqual(['embedded-admin']);
+        expect((await admin.createOrganization('second')).organization?.name).toBe('second');
+      } finally {
+        admin.close();
+      }
     } finally {
       await first.close();
+      await cas.close();
     }
 
-    const second = await startControlPlane(config(), { logger: silentLogger });
+    const second = await startControlPlane(config(), { logger: silentLogger, casGrpcAddress: () => '' });
     try {
+      await second.setup;
       const cli = JSON.parse(await readFile(join(dir, 'cli.json'), 'utf8'));
       expect(cli.controlplane.apiToken).toBe(token);
+      expect(cli.controlplane.adminToken).toBe(adminToken);
       const client = createControlPlaneClient({ address: second.grpcAddress, apiToken: token });
       try {
         const local = await client.getBackend('local');

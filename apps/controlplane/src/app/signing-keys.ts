@@ -3,12 +3,10 @@ import { importSigningKey, loadOrCreateSigningKey, SigningKeyRing } from '@cairn
 import { CairnError, Code } from '@cairn/errors';
 
 /**
- * The key ring from configuration: the active key (created on first start) signs; the previous keys
- * only verify and stay published, so tokens signed before a rotation keep working through the overlap.
- *
- * Rotation: generate a new key file, list the old one under tokens.previousKeyFiles, point
- * tokens.signingKeyFile at the new one, restart (replicas one by one); once a token lifetime plus clock
- * skew has passed everywhere, drop the old file from previousKeyFiles.
+ * The key ring from configuration: the deployment's first key (created on first start), which the
+ * signing-key schedule adopts, and the keys of rotations made by restarting before the schedule existed,
+ * which only verify. Later rotations are `controlplane keys rotate` (app/rotate-keys.ts): pointing
+ * tokens.signingKeyFile at another file changes nothing once the schedule holds a key.
  */
 export async function loadSigningKeys(
   activeFile: string,

@@ -1,9 +1,11 @@
 import { parseDigest } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
-import type { AttestationRecord, CasBackend, DataStore, RunMaterial } from '../data/index.js';
+import type { AttestationRecord, CasBackend, DataStore } from '../data/index.js';
 import { isUuid } from './api-tokens.js';
+import { backendById } from './backend-by-id.js';
 import type { BundleCache } from './bundle-cache.js';
 import type { CasBundleStore } from './cas-bundle-store.js';
+import { type RecordedMaterial, recordedMaterials } from './run-materials.js';
 
 export type AttestationRef = { readonly digest: string } | { readonly runId: string };
 
@@ -15,7 +17,8 @@ export interface ResolvedAttestation {
   /** The bundle, checked against its digest when it came from the CAS. */
   readonly bundle: Uint8Array;
   readonly source: BundleSource;
-  readonly materials: readonly (RunMaterial & { readonly backendName: string })[];
+  /** The materials recorded on the bundle's run, in the order added. */
+  readonly materials: readonly RecordedMaterial[];
 }
 
 /**
@@ -33,7 +36,7 @@ export class AttestationReader {
   async get(orgId: string, ref: AttestationRef, signal: AbortSignal): Promise<ResolvedAttestation> {
     const attestation = await this.#find(orgId, ref);
     const backend = await backendById(this.store, orgId, attestation.backendId);
-    const materials = await this.#materials(orgId, attestation.runId);
+    const materials = await recordedMaterials(this.store, orgId, attestation.runId);
     const cached = this.cache.get(orgId, attestation.digest);
     if (cached) return { attestation, backend, materials, bundle: cached, source: 'cache' };
 
@@ -79,26 +82,4 @@ export class AttestationReader {
     }
     return found;
   }
-
-  async #materials(orgId: string, runId: string): Promise<ResolvedAttestation['materials']> {
-    const materials = await this.store.runMaterials.list(orgId, runId);
-    const names = new Map<string, string>();
-    const result = [];
-    for (const material of materials) {
-      let name = names.get(material.backendId);
-      if (name === undefined) {
-        name = (await backendById(this.store, orgId, material.backendId)).name;
-        names.set(material.backendId, name);
-      }
-      result.push({ ...material, backendName: name });
-    }
-    return result;
-  }
-}
-
-/** A backend of the organisation, soft-deleted ones included (runs and blobs keep pointing at them). */
-export async function backendById(store: DataStore, orgId: string, backendId: string): Promise<CasBackend> {
-  const backend = await store.backends.find(orgId, backendId, { includeDeleted: true });
-  if (!backend) throw new CairnError(Code.Internal, `backend ${backendId} is missing from the database`);
-  return backend;
 }

@@ -1,17 +1,13 @@
 import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
-import type { DataStore } from '../data/index.js';
+import type { CasBlobTransfer, DataStore } from '../data/index.js';
 import { type AttestationOptions, Attestations, DEFAULT_ATTESTATION_OPTIONS } from './attestations.js';
 import type { BlobMapping } from './blob-mapping.js';
 import { BundleCache } from './bundle-cache.js';
 import { BundleCopier, type BundleCopierOptions, DEFAULT_BUNDLE_COPIER_OPTIONS } from './bundle-copier.js';
-import {
-  type CasBlobTransfer,
-  CasBundleStore,
-  type CasRetryPolicy,
-  DEFAULT_CAS_RETRY,
-} from './cas-bundle-store.js';
+import { CasBundleStore, type CasRetryPolicy, DEFAULT_CAS_RETRY } from './cas-bundle-store.js';
 import type { CasCredentials } from './cas-credentials.js';
+import { DEFAULT_RUN_EXPIRY_OPTIONS, type RunExpiryOptions, RunExpirySweeper } from './run-expiry.js';
 
 /** Bundles read recently, kept in memory: few enough entries and bytes to stay small. */
 export const BUNDLE_CACHE_LIMITS = { maxEntries: 256, maxBytes: 64 * 1024 * 1024 } as const;
@@ -25,10 +21,11 @@ export interface AttestationWiring {
   readonly options?: Partial<AttestationOptions>;
   readonly copier?: Partial<BundleCopierOptions>;
   readonly retry?: Partial<CasRetryPolicy>;
+  readonly expiry?: Partial<RunExpiryOptions>;
   readonly cache?: { readonly maxEntries: number; readonly maxBytes: number };
 }
 
-/** The attestation use cases with their cache, CAS bundle store and background copier. */
+/** The attestation use cases with their cache, CAS bundle store, background copier and expiry sweep. */
 export function createAttestations(wiring: AttestationWiring): Attestations {
   const options = { ...DEFAULT_ATTESTATION_OPTIONS, ...wiring.options };
   const bundles = new CasBundleStore(wiring.credentials, wiring.transfer, {
@@ -45,6 +42,10 @@ export function createAttestations(wiring: AttestationWiring): Attestations {
       ...DEFAULT_BUNDLE_COPIER_OPTIONS,
       timeoutMs: options.casTimeoutMs,
       ...wiring.copier,
+    }),
+    expiry: new RunExpirySweeper(wiring.store, wiring.logger, {
+      ...DEFAULT_RUN_EXPIRY_OPTIONS,
+      ...wiring.expiry,
     }),
     cache: new BundleCache(limits.maxEntries, limits.maxBytes),
     logger: wiring.logger,

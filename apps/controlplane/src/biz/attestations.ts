@@ -6,43 +6,62 @@ import {
   type CasBackend,
   type DataStore,
   isUniqueViolation,
-  type RunMaterial,
   type WorkflowRun,
 } from '../data/index.js';
-import { isUuid } from './api-tokens.js';
-import { checkBundle } from './attestation-bundle.js';
-import {
-  AttestationReader,
-  type AttestationRef,
-  backendById,
-  type ResolvedAttestation,
-} from './attestation-reader.js';
+import { checkBundle, checkStatementAgainstRun, readStatement } from './attestation-bundle.js';
+import { AttestationReader, type AttestationRef, type ResolvedAttestation } from './attestation-reader.js';
+import { backendById } from './backend-by-id.js';
 import type { BlobMapping } from './blob-mapping.js';
 import type { BundleCache } from './bundle-cache.js';
 import type { BundleCopier } from './bundle-copier.js';
 import type { CasBundleStore } from './cas-bundle-store.js';
 import type { CasCredentials, IssuedCasToken } from './cas-credentials.js';
 import type { Principal } from './principal.js';
+import type { RunExpirySweeper } from './run-expiry.js';
+import {
+  type AddMaterialInput,
+  bundleCapOf,
+  type RecordedMaterial,
+  RunMaterials,
+  recordedMaterials,
+} from './run-materials.js';
+import {
+  checkName,
+  checkRunner,
+  notInitialized,
+  type ResetTrigger,
+  type RunnerInput,
+  WorkflowRuns,
+} from './workflow-runs.js';
 
 export interface AttestationOptions {
   /** With a CAS backend: send the bundle to the CAS before Store returns and keep only its digest. */
   readonly skipDbStorage: boolean;
   /** Upper bound of the synchronous CAS upload, retries included (DESIGN: 60 s). */
   readonly casTimeoutMs: number;
-  /** Largest bundle accepted; a run's backend may allow less (its max bytes). */
+  /** Largest bundle accepted; a run on a CAS backend may allow less (that backend's max bytes). */
   readonly maxBundleBytes: number;
+  /** A run not pushed within this time after Init expires. */
+  readonly runLifetimeMs: number;
 }
 
 export const DEFAULT_ATTESTATION_OPTIONS: AttestationOptions = {
   skipDbStorage: false,
   casTimeoutMs: 60_000,
   maxBundleBytes: 2 * 1024 * 1024,
+  runLifetimeMs: 24 * 3600_000,
 };
 
 /** A run and the backend it was pinned to. */
 export interface RunWithBackend {
   readonly run: WorkflowRun;
   readonly backend: CasBackend;
+}
+
+/** A run with everything its attestation's statement needs. */
+export interface RunDetails extends RunWithBackend {
+  readonly materials: readonly RecordedMaterial[];
+  readonly attestationDigest: string | null;
 }
 
 export interface StoredAttestation {
@@ -56,12 +75,11 @@ export interface AttestationDeps {
   readonly mapping: BlobMapping;
   readonly bundles: CasBundleStore;
   readonly copier: BundleCopier;
+  readonly expiry: RunExpirySweeper;
   readonly cache: BundleCache;
   readonly logger: Logger;
   readonly options: AttestationOptions;
 }
-
-const NAME_LIMIT = 128;
 
 /**
  * Workflow runs and their attestation bundles (DESIGN, control plane rules): a run is pinned at init to
@@ -72,23 +90,40 @@ const NAME_LIMIT = 128;
 export class Attestations {
   readonly cache: BundleCache;
   readonly copier: BundleCopier;
+  /** Marks runs not pushed within their lifetime expired, in the background. */
+  readonly expiry: RunExpirySweeper;
   readonly options: AttestationOptions;
+  readonly runs: WorkflowRuns;
   readonly #deps: AttestationDeps;
   readonly #reader: AttestationReader;
+  readonly #materials: RunMaterials;
 
   constructor(deps: AttestationDeps) {
     this.#deps = deps;
     this.#reader = new AttestationReader(deps.store, deps.bundles, deps.cache);
+    this.runs = new WorkflowRuns(deps.store, deps.logger);
+    this.#materials = new RunMaterials(
+      deps.store,
+      this.runs,
+      deps.mapping,
+      deps.logger,
+      deps.options.maxBundleBytes,
+    );
     this.cache = deps.cache;
     this.copier = deps.copier;
+    this.expiry = deps.expiry;
     this.options = deps.options;
   }
 
   /** Starts a run on the default backend if it is valid, else on the fallback if that is, else fails. */
-  async init(principal: Principal, input: { workflow: string; project: string }): Promise<RunWithBackend> {
+  async init(
+    principal: Principal,
+    input: { workflow: string; project: string; runner?: RunnerInput },
+  ): Promise<RunWithBackend> {
     const workflow = checkName(input.workflow, 'the workflow name');
-    const project = checkName(input.project, 'the project name');
-    const { store, credentials, logger } = this.#deps;
+    const project = checkName(input.project, 'the project name', { optional: true });
+    const runner = checkRunner(input.runner);
+    const { store, credentials, logger, options } = this.#deps;
     const choice = await credentials.chooseUploadBackend(principal.orgId);
     const run = await store.workflowRuns.insert({
       id: randomUUID(),
@@ -97,6 +132,9 @@ export class Attestations {
       project,
       backendId: choice.backend.id,
       backendIsFallback: choice.isFallback,
+      runnerType: runner.type,
+      runnerUrl: runner.url,
+      lifetimeMs: options.runLifetimeMs,
     });
     const log = choice.isFallback ? logger.warn : logger.info;
     log.call(
@@ -118,11 +156,12 @@ export class Attestations {
     principal: Principal,
     runId: string,
   ): Promise<IssuedCasToken & { run: WorkflowRun }> {
-    const { run, backend } = await this.#openRun(principal.orgId, runId);
+    const run = await this.runs.open(principal.orgId, runId);
+    const backend = await this.#backendOf(run);
     if (backend.deletedAt !== null) {
       throw new CairnError(
         Code.FailedPrecondition,
-        `backend "${backend.name}" of run ${run.id} was deleted; start a new run (AttestationService.Init)`,
+        `backend "${backend.name}" of run ${run.id} was deleted; start a new run, which takes today's default (\`cairn cas-backend list\` shows it)`,
         { details: { reason: 'backend_deleted' } },
       );
     }
@@ -130,7 +169,7 @@ export class Attestations {
       throw new CairnError(
         Code.FailedPrecondition,
         `run ${run.id} stores its evidence inline (backend "${backend.name}"): embed the evidence in the bundle, ` +
-          'or make a CAS backend the default before the next Init',
+          'or add a CAS backend as the default (`cairn cas-backend add <oci|aws-s3|azure-blob|filesystem> ... --default`) before the next run',
         { details: { reason: 'inline_backend' } },
       );
     }
@@ -141,36 +180,36 @@ export class Attestations {
     return { ...issued, run };
   }
 
-  /**
-   * Records a material uploaded during the run, once the CAS confirms it holds the blob on the backend
-   * the upload token names (the same check as for any client upload); maps its digest to that backend.
-   */
-  async recordMaterial(
+  /** Records a material on the run (see RunMaterials for the sources and their caps). */
+  addMaterial(
     principal: Principal,
     runId: string,
-    material: { digest: string; uploadToken: string },
+    input: AddMaterialInput,
     signal: AbortSignal,
-  ): Promise<RunMaterial & { backendName: string }> {
-    const { run } = await this.#openRun(principal.orgId, runId);
-    if (material.uploadToken === '') {
-      throw new CairnError(Code.InvalidArgument, 'send the upload token the material was uploaded with');
-    }
-    const { store, mapping } = this.#deps;
-    const recorded = await mapping.recordClientUpload(
-      principal,
-      material.digest,
-      material.uploadToken,
-      signal,
-    );
-    const entry = {
-      runId: run.id,
-      orgId: principal.orgId,
-      digest: material.digest,
-      backendId: recorded.backend.id,
-      size: recorded.size,
-    };
-    await store.runMaterials.record(entry);
-    return { ...entry, createdAt: new Date(), backendName: recorded.backend.name };
+  ): Promise<RecordedMaterial> {
+    return this.#materials.add(principal, runId, input, signal);
+  }
+
+  /** The run, its backend and its materials in the order added, and its bundle's digest once pushed. */
+  async getRun(principal: Principal, runId: string): Promise<RunDetails> {
+    const { store } = this.#deps;
+    const run = await this.runs.find(principal.orgId, runId);
+    const [backend, materials, attestation] = await Promise.all([
+      this.#backendOf(run),
+      recordedMaterials(store, run.orgId, run.id),
+      store.attestations.findByRun(run.orgId, run.id),
+    ]);
+    return { run, backend, materials, attestationDigest: attestation?.digest ?? null };
+  }
+
+  /** Ends an initialized run as failed or cancelled (see WorkflowRuns.reset). */
+  async reset(
+    principal: Principal,
+    runId: string,
+    input: { trigger: ResetTrigger; reason: string },
+  ): Promise<RunWithBackend> {
+    const run = await this.runs.reset(principal, runId, input);
+    return { run, backend: await this.#backendOf(run) };
   }
 
   /** Stores the run's bundle and finishes the run (see AttestationService.Store for where it goes). */
@@ -182,10 +221,12 @@ export class Attestations {
   ): Promise<StoredAttestation & { run: WorkflowRun }> {
     const orgId = principal.orgId;
     const { store, bundles, copier, logger, options } = this.#deps;
-    const run = await this.#requireRun(orgId, runId);
+    const run = await this.runs.find(orgId, runId);
     const backend = await this.#backendOf(run);
-    const bundle = checkBundle(bytes, Math.min(options.maxBundleBytes, backend.maxBytes));
+    const bundle = checkBundle(bytes, bundleCapOf(backend, options.maxBundleBytes));
     if (run.state !== 'initialized') return this.#storedAlready(run, backend, bundle.digest);
+    const statement = readStatement(bundle);
+    checkStatementAgainstRun(statement, run, backend, await recordedMaterials(store, orgId, run.id));
 
     const inline = backend.provider === 'inline';
     const casOnly = options.skipDbStorage && !inline;
@@ -193,6 +234,11 @@ export class Attestations {
 
     const stored = await store
       .transaction(async (tx) => {
+        // With the run locked, no material can be added meanwhile; one added since the check above must be
+        // in the statement too.
+        const locked = await tx.workflowRuns.lock(orgId, run.id);
+        if (locked?.state !== 'initialized') return undefined;
+        checkStatementAgainstRun(statement, locked, backend, await recordedMaterials(tx, orgId, run.id));
         const now = new Date();
         const finished = await tx.workflowRuns.finish(orgId, run.id, 'succeeded', now);
         if (!finished) return undefined;
@@ -231,7 +277,7 @@ export class Attestations {
         throw error;
       });
     // Another Store of this run finished first: answer as a repeated call would.
-    if (!stored) return this.#storedAlready(await this.#requireRun(orgId, run.id), backend, bundle.digest);
+    if (!stored) return this.#storedAlready(await this.runs.find(orgId, run.id), backend, bundle.digest);
 
     if (stored.attestation.storedInDatabase && !inline) copier.enqueue(stored.attestation.id);
     logger.info('attestation stored', {
@@ -260,48 +306,10 @@ export class Attestations {
   ): Promise<StoredAttestation & { run: WorkflowRun }> {
     const existing = await this.#deps.store.attestations.findByRun(run.orgId, run.id);
     if (existing && existing.digest === digest) return { attestation: existing, backend, run };
-    throw new CairnError(
-      Code.FailedPrecondition,
-      `run ${run.id} is ${run.state} already${existing ? ` with bundle ${existing.digest}` : ''}; start a new run (AttestationService.Init)`,
-      { details: { reason: 'run_finished' } },
-    );
-  }
-
-  async #openRun(orgId: string, runId: string): Promise<RunWithBackend> {
-    const run = await this.#requireRun(orgId, runId);
-    if (run.state !== 'initialized') {
-      throw new CairnError(
-        Code.FailedPrecondition,
-        `run ${run.id} is ${run.state} already; start a new run (AttestationService.Init)`,
-        { details: { reason: 'run_finished' } },
-      );
-    }
-    return { run, backend: await this.#backendOf(run) };
-  }
-
-  async #requireRun(orgId: string, runId: string): Promise<WorkflowRun> {
-    const run = isUuid(runId) ? await this.#deps.store.workflowRuns.find(orgId, runId) : undefined;
-    if (!run) {
-      throw new CairnError(
-        Code.NotFound,
-        `this organisation has no workflow run ${JSON.stringify(runId.slice(0, 40))}`,
-      );
-    }
-    return run;
+    throw notInitialized(run, existing?.digest);
   }
 
   #backendOf(run: WorkflowRun): Promise<CasBackend> {
     return backendById(this.#deps.store, run.orgId, run.backendId);
   }
-}
-
-function checkName(value: string, what: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
-  if (value.length === 0 || value.length > NAME_LIMIT || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new CairnError(
-      Code.InvalidArgument,
-      `${what} must have 1–${NAME_LIMIT} characters and no control characters`,
-    );
-  }
-  return value;
 }

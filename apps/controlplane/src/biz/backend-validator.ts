@@ -1,9 +1,10 @@
-import type { ProviderKind } from '@cairn/backends';
-import { CairnError } from '@cairn/errors';
+import { type ProviderKind, providerFor } from '@cairn/backends';
+import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
-import type { SecretStore, SecretValue } from '@cairn/secrets';
-import type { CasBackend, DataStore, ValidationStatus } from '../data/index.js';
-import { type BackendAccess, boundedWriteCheck } from './backend-access.js';
+import type { SecretValue } from '@cairn/secrets';
+import type { CasBackend, CasBackendChecker, DataStore, ValidationStatus } from '../data/index.js';
+import { CONTROL_PLANE_SUBJECT } from './blob-mapping.js';
+import type { TokenIssuer } from './token-issuer.js';
 
 export const VALIDATION_CHANGED_EVENT = 'cas_backend.validation_changed';
 
@@ -12,17 +13,33 @@ export interface ValidationOutcome {
   readonly error: string | null;
 }
 
+/** What a write check needs to know of a backend, saved or about to be. */
+export interface CheckTarget {
+  readonly id: string;
+  readonly name: string;
+  readonly orgId: string;
+  readonly provider: ProviderKind;
+  readonly location: string;
+  /** Where its credentials are in the secret store; null for none. */
+  readonly secretRef: string | null;
+  readonly maxBytes: number;
+}
+
 export interface BackendValidatorOptions {
   readonly store: DataStore;
-  readonly secrets: SecretStore;
-  readonly access: BackendAccess;
+  readonly issuer: TokenIssuer;
+  readonly cas: CasBackendChecker;
   readonly logger: Logger;
-  /** Upper bound of one write check. */
+  /** Upper bound of one write check, the CAS's answer included. */
   readonly timeoutMs: number;
   readonly now?: () => Date;
 }
 
-/** Proves a backend's write access with its stored credentials and records the outcome. */
+/**
+ * Proves a backend's write access through the CAS and records the outcome. The control plane never
+ * touches storage itself: it mints an upload token naming the backend and its secret reference, and the
+ * CAS resolves the backend as an upload would (its filesystem roots, its secret store, its network).
+ */
 export class BackendValidator {
   readonly timeoutMs: number;
   readonly #options: BackendValidatorOptions;
@@ -39,23 +56,11 @@ export class BackendValidator {
     return this.record(backend, await this.check(backend, signal));
   }
 
+  /** The outcome of a write check of a saved backend; a failure is an outcome, not an error. */
   async check(backend: CasBackend, signal: AbortSignal): Promise<ValidationOutcome> {
     if (backend.provider === 'inline') return { status: 'ok', error: null };
-    let credentials: SecretValue = {};
-    if (backend.secretRef !== null) {
-      try {
-        credentials = await this.#options.secrets.get(backend.secretRef, signal);
-      } catch (error) {
-        signal.throwIfAborted();
-        const reason = CairnError.from(error).message;
-        return {
-          status: 'failed',
-          error: `its credentials could not be read from the secret store: ${reason}`,
-        };
-      }
-    }
     try {
-      await this.checkWith(backend.provider, backend.location, credentials, signal);
+      await this.checkTarget({ ...backend, provider: backend.provider }, signal);
       return { status: 'ok', error: null };
     } catch (error) {
       signal.throwIfAborted();
@@ -63,29 +68,42 @@ export class BackendValidator {
     }
   }
 
+  /**
+   * The write check through the CAS, bounded by `timeoutMs`; throws a CairnError from the CAS (or about
+   * reaching it) when it does not pass.
+   */
+  async checkTarget(target: CheckTarget, signal: AbortSignal): Promise<void> {
+    const { token } = await this.#options.issuer.mint({
+      sub: CONTROL_PLANE_SUBJECT,
+      org: target.orgId,
+      role: 'upload',
+      backend: { id: target.id, provider: target.provider, location: target.location },
+      secret: target.secretRef ?? '',
+      max_bytes: target.maxBytes,
+    });
+    try {
+      await this.#options.cas.checkWriteAccess(token, this.timeoutMs, signal);
+    } catch (error) {
+      signal.throwIfAborted();
+      const failure = CairnError.from(
+        error,
+        Code.Unavailable,
+        'the write check failed for an unexpected reason; see the control plane log',
+      );
+      if (failure.details.reason === 'credentials_missing') throw credentialsNotShared(target, failure);
+      throw failure;
+    }
+  }
+
   /** Normalised location for `provider`; INVALID_ARGUMENT if malformed. */
   parseLocation(provider: ProviderKind, location: string): string {
-    return this.#options.access.parseLocation(provider, location);
+    return providerFor(provider).parseLocation(location);
   }
 
-  /** INVALID_ARGUMENT naming the bad credential field, never its value. */
+  /** INVALID_ARGUMENT naming the missing or bad credential fields, never a value. */
   parseCredentials(provider: ProviderKind, credentials: SecretValue): void {
-    this.#options.access.parseCredentials(provider, credentials);
-  }
-
-  /** The bounded write check with explicit credentials (used before new credentials are saved). */
-  checkWith(
-    provider: ProviderKind,
-    location: string,
-    credentials: SecretValue,
-    signal: AbortSignal,
-  ): Promise<void> {
-    return boundedWriteCheck(
-      this.#options.access,
-      { provider, location, credentials },
-      this.timeoutMs,
-      signal,
-    );
+    // Providers without credentials (filesystem) take none at all rather than an empty object.
+    providerFor(provider).parseCredentials(Object.keys(credentials).length === 0 ? undefined : credentials);
   }
 
   /** Stores an outcome; a change of status is written to the event log and logged. */
@@ -117,4 +135,16 @@ export class BackendValidator {
     });
     return stored ?? backend;
   }
+}
+
+/**
+ * The CAS found nothing under the reference the control plane wrote or keeps: the two read different secret
+ * stores, or the secret was lost. (The CAS's own wording is for clients holding an old token.)
+ */
+function credentialsNotShared(target: CheckTarget, cause: CairnError): CairnError {
+  return new CairnError(
+    Code.FailedPrecondition,
+    `the CAS finds no credentials under the secret reference of "${target.name}": either it reads another secret store than the control plane (their "secrets" settings must name the same one), or they were lost (store them again with \`cairn cas-backend update ${target.name}\`)`,
+    { cause, details: { ...cause.details } },
+  );
 }

@@ -1,14 +1,8 @@
 import { parseDigest } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
-import type { CasBackend, DataStore } from '../data/index.js';
+import type { CasBackend, CasResourceReader, DataStore } from '../data/index.js';
 import type { Principal } from './principal.js';
 import type { TokenIssuer } from './token-issuer.js';
-
-/** Asks the CAS about a stored blob (ResourceService.Describe, server to server). */
-export interface CasResourceReader {
-  /** The blob's size as the CAS reports it, or undefined if the CAS does not hold it. */
-  describe(digest: string, token: string, signal: AbortSignal): Promise<{ size: number } | undefined>;
-}
 
 /** The control plane's own principal in tokens it mints for itself. */
 export const CONTROL_PLANE_SUBJECT = 'cairn-controlplane';
@@ -55,7 +49,7 @@ export class BlobMapping {
     if (!described) {
       throw new CairnError(
         Code.FailedPrecondition,
-        `the CAS does not hold ${digest} on backend "${backend.name}"; upload it first, then record it`,
+        `the CAS does not hold ${digest} on backend "${backend.name}"; upload it first (\`cairn artifact upload\` records it too)`,
         { details: { reason: 'blob_not_stored' } },
       );
     }

@@ -1,56 +1,47 @@
+import { LRUCache } from 'lru-cache';
+
 /**
- * A small least-recently-used cache of bundle bytes per organisation and digest, bounded by entries and
- * by bytes. Bundles are immutable (the key is their digest), so an entry never goes stale.
+ * The most recently used bundle bytes per organisation and digest, bounded by entries and by bytes
+ * (lru-cache). Bundles are immutable (the key is their digest), so an entry never goes stale.
  */
 export class BundleCache {
-  readonly #entries = new Map<string, Uint8Array>();
-  #bytes = 0;
+  readonly #entries: LRUCache<string, Uint8Array> | undefined;
 
   constructor(
     readonly maxEntries: number,
     readonly maxBytes: number,
-  ) {}
+  ) {
+    // lru-cache needs a bound above zero; a cache of no entries simply keeps nothing.
+    this.#entries =
+      maxEntries > 0 && maxBytes > 0
+        ? new LRUCache({
+            max: maxEntries,
+            maxSize: maxBytes,
+            sizeCalculation: (bundle) => bundle.byteLength || 1,
+          })
+        : undefined;
+  }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 
   get bytes(): number {
-    return this.#bytes;
+    return this.#entries?.calculatedSize ?? 0;
   }
 
   get(orgId: string, digest: string): Uint8Array | undefined {
-    const key = keyOf(orgId, digest);
-    const bundle = this.#entries.get(key);
-    if (bundle === undefined) return undefined;
-    // Map iteration order is insertion order: re-inserting marks the entry as most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, bundle);
-    return bundle;
+    return this.#entries?.get(keyOf(orgId, digest));
   }
 
+  /** A bundle larger than the whole cache is not kept (it would push everything else out). */
   set(orgId: string, digest: string, bundle: Uint8Array): void {
-    if (this.maxEntries === 0 || bundle.byteLength > this.maxBytes) return;
-    const key = keyOf(orgId, digest);
-    this.#remove(key);
-    this.#entries.set(key, bundle);
-    this.#bytes += bundle.byteLength;
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.maxEntries && this.#bytes <= this.maxBytes) break;
-      this.#remove(oldest);
-    }
+    if (bundle.byteLength > this.maxBytes) return;
+    this.#entries?.set(keyOf(orgId, digest), bundle);
   }
 
   clear(): void {
-    this.#entries.clear();
-    this.#bytes = 0;
-  }
-
-  #remove(key: string): void {
-    const bundle = this.#entries.get(key);
-    if (bundle === undefined) return;
-    this.#entries.delete(key);
-    this.#bytes -= bundle.byteLength;
+    this.#entries?.clear();
   }
 }
 

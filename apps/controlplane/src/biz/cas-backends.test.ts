@@ -1,7 +1,15 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startArtifactCas } from '@cairn/artifact-cas';
 import { CairnError, Code } from '@cairn/errors';
+import { silentLogger } from '@cairn/observability';
+import { createFileSecretStore } from '@cairn/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadAddress } from '../testing/attestation-harness.js';
 import { type CoreHarness, createCoreHarness } from '../testing/core-harness.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../testing/databases.js';
+import { mergeCredentials } from './cas-backends.js';
 import { INLINE_MAX_BYTES } from './organizations.js';
 
 function codeOf(promise: Promise<unknown>): Promise<Code | 'resolved'> {
@@ -82,6 +90,154 @@ describe.each(DATABASE_KINDS)('CAS backend rules on %s', (kind) => {
       'inline',
       'primary',
     ]);
+  });
+
+  it('refuses a directory the CAS does not serve or that does not exist, and saves nothing', async () => {
+    const { principal } = await h.newOrganization();
+    const outside = join(h.dir, `outside-${randomUUID()}`);
+    await mkdir(outside);
+    await expect(
+      h.core.backends.create(
+        principal,
+        { name: 'outside', provider: 'filesystem', location: outside, credentials: {}, isDefault: true },
+        signal,
+      ),
+    ).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: `backend "outside" failed the write check, so nothing was saved: directory ${outside} is not served by this CAS, which serves ${h.backendsRoot}; choose a directory under it (\`cairn cas-backend add filesystem --path DIR\`), or have an operator add it to the CAS's backends.filesystemRoots`,
+      details: { reason: 'write_check_failed', check_reason: 'filesystem_root_not_allowed' },
+    });
+    const missing = join(h.backendsRoot, `missing-${randomUUID()}`);
+    await expect(
+      h.core.backends.create(
+        principal,
+        { name: 'missing', provider: 'filesystem', location: missing, credentials: {} },
+        signal,
+      ),
+    ).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: `backend "missing" failed the write check, so nothing was saved: directory ${missing} does not exist on the CAS's host; create it and try again`,
+      details: { reason: 'write_check_failed', check_reason: 'directory_missing' },
+    });
+    expect((await h.core.backends.list(principal)).map((backend) => backend.name)).toEqual(['inline']);
+  });
+
+  it('marks a backend invalid on revalidation once its CAS no longer serves it, and uploads take the fallback', async () => {
+    const { principal } = await h.newOrganization();
+    await filesystemBackend(principal, 'primary', { isDefault: true });
+    await filesystemBackend(principal, 'spare', { isFallback: true });
+    expect((await h.core.credentials.issue(principal, 'upload')).backend.name).toBe('primary');
+
+    // Another CAS, on the same keys and secrets, that serves only some other directory.
+    const narrowRoot = join(h.dir, `narrow-${randomUUID()}`);
+    await mkdir(narrowRoot);
+    const narrow = await startArtifactCas(
+      {
+        grpc: { port: 0 },
+        http: { port: 0 },
+        tokens: { jwks: h.core.issuer.jwks() },
+        backends: { filesystemRoots: [narrowRoot] },
+      },
+      { logger: silentLogger, secretStore: h.secrets },
+    );
+    h.useCasAddress(narrow.grpcAddress);
+    try {
+      const checked = await h.core.backends.revalidate(principal, { name: 'primary' }, signal);
+      expect(checked.validationStatus).toBe('failed');
+      expect(checked.validationError).toMatch(
+        new RegExp(`^directory .* is not served by this CAS, which serves ${narrowRoot};`),
+      );
+    } finally {
+      h.useCasAddress(undefined);
+      await narrow.close();
+    }
+    const issued = await h.core.credentials.issue(principal, 'upload');
+    expect(issued).toMatchObject({ isFallback: true, backend: { name: 'spare' } });
+  });
+
+  it('says so when the CAS reads another secret store than the control plane', async () => {
+    const { principal } = await h.newOrganization();
+    const elsewhere = await startArtifactCas(
+      {
+        grpc: { port: 0 },
+        http: { port: 0 },
+        tokens: { jwks: h.core.issuer.jwks() },
+        backends: { filesystemRoots: [h.backendsRoot] },
+      },
+      {
+        logger: silentLogger,
+        secretStore: createFileSecretStore({
+          directory: join(h.dir, `other-${randomUUID()}`),
+          key: randomBytes(32),
+        }),
+      },
+    );
+    h.useCasAddress(elsewhere.grpcAddress);
+    try {
+      await expect(
+        h.core.backends.create(
+          principal,
+          {
+            name: 'registry',
+            provider: 'oci',
+            location: '127.0.0.1:9/cairn/unreached',
+            credentials: { username: 'robot', password: 'not-read' },
+          },
+          signal,
+        ),
+      ).rejects.toMatchObject({
+        code: Code.FailedPrecondition,
+        message:
+          'backend "registry" failed the write check, so nothing was saved: the CAS finds no credentials under the secret reference of "registry": either it reads another secret store than the control plane (their "secrets" settings must name the same one), or they were lost (store them again with `cairn cas-backend update registry`)',
+        details: { reason: 'write_check_failed', check_reason: 'credentials_missing' },
+      });
+    } finally {
+      h.useCasAddress(undefined);
+      await elsewhere.close();
+    }
+  });
+
+  it('cannot validate without a reachable CAS: creation is UNAVAILABLE and revalidation fails', async () => {
+    const { principal } = await h.newOrganization();
+    const kept = await filesystemBackend(principal, 'kept', { isDefault: true });
+    const nowhere = await deadAddress();
+    h.useCasAddress(nowhere);
+    try {
+      await expect(filesystemBackend(principal, 'new')).rejects.toMatchObject({
+        code: Code.Unavailable,
+        message: expect.stringMatching(
+          new RegExp(
+            `^backend "new" failed the write check, so nothing was saved: cannot reach the CAS at ${nowhere} `,
+          ),
+        ),
+        details: { reason: 'write_check_failed', check_reason: 'unreachable' },
+      });
+      const checked = await h.core.backends.revalidate(principal, { id: kept.id }, signal);
+      expect(checked.validationStatus).toBe('failed');
+      expect(checked.validationError).toMatch(/^cannot reach the CAS at /);
+      h.useCasAddress('');
+      await expect(filesystemBackend(principal, 'new')).rejects.toMatchObject({
+        code: Code.FailedPrecondition,
+        details: { reason: 'write_check_failed', check_reason: 'cas_not_configured' },
+      });
+    } finally {
+      h.useCasAddress(undefined);
+    }
+    expect((await h.core.backends.revalidate(principal, { id: kept.id }, signal)).validationStatus).toBe(
+      'ok',
+    );
+  });
+
+  it('merges changed credential fields over the stored ones; an empty value removes a field', () => {
+    expect(
+      mergeCredentials(
+        { accessKeyId: 'a', secretAccessKey: 'old', region: 'r', endpoint: 'e' },
+        {
+          secretAccessKey: 'new',
+          endpoint: '',
+        },
+      ),
+    ).toEqual({ accessKeyId: 'a', secretAccessKey: 'new', region: 'r' });
   });
 
   it('refuses bad names, duplicate live names, unknown providers and inline creation', async () => {
@@ -203,7 +359,13 @@ describe.each(DATABASE_KINDS)('CAS backend rules on %s', (kind) => {
 
     await h.breakBackendDir(primaryDir);
     const lines = h.logs.length;
-    const schedule = { primaryIntervalMs: 0, allIntervalMs: 0, tickMs: 10, batchSize: 1000 };
+    const schedule = {
+      primaryIntervalMs: 0,
+      failedIntervalMs: 0,
+      allIntervalMs: 0,
+      tickMs: 10,
+      batchSize: 1000,
+    };
     const { ValidationScheduler } = await import('./validation-scheduler.js');
     const { silentLogger } = await import('@cairn/observability');
     const scheduler = new ValidationScheduler(
@@ -218,7 +380,9 @@ describe.each(DATABASE_KINDS)('CAS backend rules on %s', (kind) => {
 
     const primary = await h.core.backends.get(principal, { name: 'primary' });
     expect(primary).toMatchObject({ validationStatus: 'failed', isDefault: true });
-    expect(primary.validationError).toMatch(/probe/);
+    expect(primary.validationError).toBe(
+      `${primaryDir} on the CAS's host is not a directory; give the path of a directory`,
+    );
     const issued = await h.core.credentials.issue(principal, 'upload');
     expect(issued).toMatchObject({ isFallback: true, backend: { name: 'spare' } });
 
@@ -236,7 +400,7 @@ describe.each(DATABASE_KINDS)('CAS backend rules on %s', (kind) => {
     await expect(h.core.credentials.issue(principal, 'upload')).rejects.toMatchObject({
       code: Code.FailedPrecondition,
       message: expect.stringMatching(
-        /^no valid CAS backend: default "primary" failed validation at .*; fix its credentials or set a fallback$/,
+        /^no valid CAS backend: default "primary" failed validation at .*; fix it \(`cairn cas-backend update primary`\) and recheck \(`cairn cas-backend revalidate primary`\), or add a fallback \(`cairn cas-backend add <oci\|aws-s3\|azure-blob\|filesystem> \.\.\. --fallback`\)$/,
       ),
     });
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { isProviderKind, type ProviderKind } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
@@ -34,17 +34,25 @@ export interface UpdateBackendInput {
   readonly isDefault?: boolean;
   readonly isFallback?: boolean;
   readonly maxBytes?: number;
-  /** Non-empty: new credentials, checked, then written over the old ones under the same reference. */
+  /**
+   * Non-empty: changed credential fields, merged over the stored ones (a field set to '' is removed), so
+   * rotating a secret need not repeat the rest. Written under a new reference, checked through the CAS,
+   * and only then put in force; the old secret is deleted afterwards.
+   */
   readonly credentials?: SecretValue;
 }
 
-/** Secret-store reference of a backend's credentials. */
+/**
+ * A new secret-store reference for a version of a backend's credentials: every write (creation,
+ * rotation) gets its own, so the credentials in force are never overwritten before new ones passed the
+ * write check, and the CAS never serves a stale copy under a reference it cached.
+ */
 export function backendSecretRef(orgId: string, backendId: string): string {
-  return `orgs/${orgId}/backends/${backendId}`;
+  return `orgs/${orgId}/backends/${backendId}/${randomBytes(8).toString('hex')}`;
 }
 
 /**
- * The CAS-backend rules of DESIGN.md: credentials proven by a real write check before anything is
+ * The CAS-backend rules of DESIGN.md: credentials proven by a write check the CAS runs before anything is
  * saved and kept only in the secret store; one default and one fallback per organisation, changed
  * under the organisation's row lock; soft deletes that promote the fallback (else inline) to default.
  */
@@ -74,17 +82,15 @@ export class CasBackends {
     this.validator.parseCredentials(provider, input.credentials);
     if (await this.store.backends.findByName(orgId, name)) throw nameTaken(name);
 
-    await this.validator.checkWith(provider, location, input.credentials, signal).catch((error: unknown) => {
-      throw new CairnError(
-        Code.FailedPrecondition,
-        `backend "${name}" failed the write check, so nothing was saved: ${CairnError.from(error).message}`,
-        { details: { reason: 'write_check_failed' } },
-      );
-    });
-
     const id = randomUUID();
     const secretRef = Object.keys(input.credentials).length === 0 ? null : backendSecretRef(orgId, id);
     if (secretRef !== null) await this.secrets.put(secretRef, input.credentials, signal);
+    try {
+      await this.validator.checkTarget({ id, name, orgId, provider, location, secretRef, maxBytes }, signal);
+    } catch (error) {
+      await this.#forget(secretRef);
+      throw checkFailed(error, `backend "${name}" failed the write check, so nothing was saved`);
+    }
     try {
       const created = await this.store.transaction(async (tx) => {
         await lockOrganization(tx, orgId);
@@ -111,8 +117,7 @@ export class CasBackends {
       this.logger.info('CAS backend created', { org: orgId, backendId: id, backend: name, provider });
       return created;
     } catch (error) {
-      if (secretRef !== null)
-        await this.secrets.delete(secretRef, AbortSignal.timeout(10_000)).catch(() => {});
+      await this.#forget(secretRef);
       if (isUniqueViolation(error, 'cas_backends_live_name')) throw nameTaken(name);
       throw error;
     }
@@ -212,36 +217,78 @@ export class CasBackends {
     return this.validator.validate(backend, signal);
   }
 
-  /** Proves the new credentials, then writes them over the old ones in place and records the backend valid. */
+  /**
+   * Merges the changed fields over the stored credentials, writes the result under a new reference, has
+   * the CAS check it, and only then points the backend at it and deletes the old secret. A failed check
+   * leaves the old credentials in force (and the new secret deleted).
+   */
   async #rotateCredentials(
     backend: CasBackend,
-    credentials: SecretValue,
+    changes: SecretValue,
     signal: AbortSignal,
   ): Promise<CasBackend> {
     const provider = backend.provider as ProviderKind;
-    if (backend.secretRef === null) {
-      throw new CairnError(
-        Code.FailedPrecondition,
-        `backend "${backend.name}" was created without credentials; create a new backend that has them`,
+    const merged = mergeCredentials(await this.#storedCredentials(backend, signal), changes);
+    this.validator.parseCredentials(provider, merged);
+    const secretRef = Object.keys(merged).length === 0 ? null : backendSecretRef(backend.orgId, backend.id);
+    if (secretRef !== null) await this.secrets.put(secretRef, merged, signal);
+    try {
+      await this.validator.checkTarget({ ...backend, provider, secretRef }, signal);
+    } catch (error) {
+      await this.#forget(secretRef);
+      throw checkFailed(
+        error,
+        `the new credentials of "${backend.name}" failed the write check, so the old ones stay in force`,
       );
     }
-    this.validator.parseCredentials(provider, credentials);
-    await this.validator
-      .checkWith(provider, backend.location, credentials, signal)
-      .catch((error: unknown) => {
-        throw new CairnError(
-          Code.FailedPrecondition,
-          `the new credentials of "${backend.name}" failed the write check, so the old ones were kept: ${CairnError.from(error).message}`,
-          { details: { reason: 'write_check_failed' } },
-        );
+    const switched = await this.store.backends
+      .replaceSecretRef(backend.orgId, backend.id, backend.secretRef, secretRef)
+      .catch(async (error: unknown) => {
+        await this.#forget(secretRef);
+        throw error;
       });
-    await this.secrets.rotate(backend.secretRef, credentials, signal);
+    if (!switched) {
+      await this.#forget(secretRef);
+      throw new CairnError(
+        Code.Aborted,
+        `the credentials of "${backend.name}" were changed (or it was deleted) while these were checked; run \`cairn cas-backend update ${backend.name}\` again`,
+        { details: { reason: 'concurrent_change' } },
+      );
+    }
+    await this.#forget(backend.secretRef);
     this.logger.info('CAS backend credentials rotated', {
       org: backend.orgId,
       backendId: backend.id,
       backend: backend.name,
     });
     return this.validator.record(backend, { status: 'ok', error: null });
+  }
+
+  /** The credentials in force; none when the backend has none or the secret store lost them. */
+  async #storedCredentials(backend: CasBackend, signal: AbortSignal): Promise<SecretValue> {
+    if (backend.secretRef === null) return {};
+    try {
+      return await this.secrets.get(backend.secretRef, signal);
+    } catch (error) {
+      signal.throwIfAborted();
+      if (error instanceof CairnError && error.code === Code.NotFound) return {};
+      throw new CairnError(
+        Code.Unavailable,
+        `the current credentials of "${backend.name}" could not be read from the secret store (${CairnError.from(error).message}), so nothing was changed; run \`cairn cas-backend update ${backend.name}\` again once it is reachable`,
+        { cause: error, details: { reason: 'secret_store_unavailable' } },
+      );
+    }
+  }
+
+  /** Deletes a secret that is not (or no longer) in force; a failure is logged, never thrown. */
+  async #forget(secretRef: string | null): Promise<void> {
+    if (secretRef === null) return;
+    await this.secrets.delete(secretRef, AbortSignal.timeout(10_000)).catch((error: unknown) => {
+      this.logger.warn('deleting unused backend credentials failed; they stay in the secret store', {
+        ref: secretRef,
+        error: CairnError.from(error).message,
+      });
+    });
   }
 
   async #require(repos: Repositories, orgId: string, ref: BackendRef): Promise<CasBackend> {
@@ -272,6 +319,34 @@ async function promoteNextDefault(tx: Repositories, orgId: string): Promise<void
 async function lockOrganization(tx: Repositories, orgId: string): Promise<void> {
   if (!(await tx.organizations.lock(orgId)))
     throw new CairnError(Code.NotFound, 'the organisation no longer exists');
+}
+
+/** `changes` over `stored`; a field changed to '' is removed. */
+export function mergeCredentials(stored: SecretValue, changes: SecretValue): SecretValue {
+  const merged: Record<string, string> = { ...stored };
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === '') delete merged[field];
+    else merged[field] = value;
+  }
+  return merged;
+}
+
+/**
+ * A write check that did not pass, as the caller's answer: UNAVAILABLE / DEADLINE_EXCEEDED when the CAS
+ * could not be asked or did not answer in time, FAILED_PRECONDITION otherwise. The reason is always
+ * `write_check_failed`; the CAS's own reason (or `unreachable`, `cas_not_configured`) is `check_reason`.
+ */
+function checkFailed(error: unknown, what: string): CairnError {
+  const cause = CairnError.from(error);
+  const code =
+    cause.code === Code.Unavailable || cause.code === Code.DeadlineExceeded
+      ? cause.code
+      : Code.FailedPrecondition;
+  const { reason, ...facts } = cause.details;
+  return new CairnError(code, `${what}: ${cause.message}`, {
+    cause,
+    details: { ...facts, reason: 'write_check_failed', ...(reason ? { check_reason: reason } : {}) },
+  });
 }
 
 function parseProvider(provider: string): ProviderKind {

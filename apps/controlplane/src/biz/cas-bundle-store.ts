@@ -1,17 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CairnError, Code } from '@cairn/errors';
-import type { CasBackend } from '../data/index.js';
+import type { CasBackend, CasBlobTransfer } from '../data/index.js';
 import { sha256Digest } from './attestation-bundle.js';
 import { CONTROL_PLANE_SUBJECT } from './blob-mapping.js';
 import type { CasCredentials } from './cas-credentials.js';
-
-/** Moves whole (small) blobs between the control plane and the CAS, with a token the control plane minted. */
-export interface CasBlobTransfer {
-  /** Stores `bytes` under `digest`; an existing blob counts as stored. */
-  upload(blob: { digest: string; bytes: Uint8Array }, token: string, signal: AbortSignal): Promise<void>;
-  /** Reads a whole blob of known size; the transfer itself may verify it, the caller checks again. */
-  download(blob: { digest: string; size: number }, token: string, signal: AbortSignal): Promise<Uint8Array>;
-}
 
 export interface CasRetryPolicy {
   /** Attempts in all, the first included. */

@@ -44,8 +44,10 @@ export class CasCredentials {
       fallback ? `fallback "${fallback.name}" ${describeFailure(fallback)}` : undefined,
     ].filter((problem) => problem !== undefined);
     const advice = fallback
-      ? 'fix their credentials (CASBackendService.Update) or revalidate'
-      : 'fix its credentials or set a fallback';
+      ? 'fix them (`cairn cas-backend update NAME`) and recheck (`cairn cas-backend revalidate NAME`)'
+      : defaultBackend
+        ? `fix it (\`cairn cas-backend update ${defaultBackend.name}\`) and recheck (\`cairn cas-backend revalidate ${defaultBackend.name}\`), or add a fallback (\`cairn cas-backend add <oci|aws-s3|azure-blob|filesystem> ... --fallback\`)`
+        : 'add one (`cairn cas-backend add <oci|aws-s3|azure-blob|filesystem> ... --default`)';
     throw new CairnError(Code.FailedPrecondition, `no valid CAS backend: ${problems.join('; ')}; ${advice}`, {
       details: { reason: 'no_valid_backend' },
     });
@@ -78,8 +80,9 @@ export class CasCredentials {
     if (backend.provider === 'inline') {
       throw new CairnError(
         Code.FailedPrecondition,
-        `the organisation's ${role === 'upload' ? 'upload' : 'download'} backend "${backend.name}" is inline: evidence is embedded in attestations, ` +
-          'not stored by the CAS; create a CAS backend and make it the default (CASBackendService.Create with is_default)',
+        role === 'upload'
+          ? `the organisation's default backend "${backend.name}" is inline: it keeps evidence inside attestations, and the CAS stores no blobs for it; add a CAS backend as the default with \`cairn cas-backend add <oci|aws-s3|azure-blob|filesystem> ... --default\``
+          : `no CAS backend of this organisation holds ${digest ?? 'the blob'}: it was never recorded, and the default backend "${backend.name}" is inline (the CAS stores no blobs for it); upload it with \`cairn artifact upload\` first`,
         { details: { reason: 'inline_backend' } },
       );
     }

@@ -1,14 +1,12 @@
 import type { Logger } from '@cairn/observability';
 import type { SecretStore } from '@cairn/secrets';
-import type { DataStore } from '../data/index.js';
+import type { CasBackendChecker, CasBlobTransfer, CasResourceReader, DataStore } from '../data/index.js';
 import { ApiTokens } from './api-tokens.js';
 import type { AttestationOptions, Attestations } from './attestations.js';
 import { createAttestations, noCasBlobTransfer } from './attestations-wiring.js';
-import { type BackendAccess, providerBackendAccess } from './backend-access.js';
 import { BackendValidator } from './backend-validator.js';
-import { BlobMapping, type CasResourceReader } from './blob-mapping.js';
+import { BlobMapping } from './blob-mapping.js';
 import { CasBackends } from './cas-backends.js';
-import type { CasBlobTransfer } from './cas-bundle-store.js';
 import { CasCredentials } from './cas-credentials.js';
 import { Organizations } from './organizations.js';
 import type { TokenIssuer } from './token-issuer.js';
@@ -23,8 +21,9 @@ export interface CoreOptions {
   readonly secrets: SecretStore;
   readonly issuer: TokenIssuer;
   readonly cas: CasResourceReader;
+  /** The CAS's write check of backends (BackendService.CheckWriteAccess). */
+  readonly casChecks: CasBackendChecker;
   readonly logger: Logger;
-  readonly access?: BackendAccess;
   /** Upper bound of one write check; default 30 s. */
   readonly validationTimeoutMs?: number;
   readonly validationSchedule?: ValidationSchedule;
@@ -50,12 +49,12 @@ export class ControlPlaneCore {
     const { store, secrets, logger, issuer } = options;
     this.store = store;
     this.issuer = issuer;
-    this.organizations = new Organizations(store);
     this.apiTokens = new ApiTokens(store);
+    this.organizations = new Organizations(store, this.apiTokens);
     this.validator = new BackendValidator({
       store,
-      secrets,
-      access: options.access ?? providerBackendAccess,
+      issuer,
+      cas: options.casChecks,
       logger,
       timeoutMs: options.validationTimeoutMs ?? 30_000,
     });

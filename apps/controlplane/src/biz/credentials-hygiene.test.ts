@@ -1,7 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RegistryEndpoint, type RunningServer, startRegistry } from '@cairn/backends/testing';
+import {
+  type AzuriteInfo,
+  type RegistryEndpoint,
+  type RunningServer,
+  startAzurite,
+  startRegistry,
+} from '@cairn/backends/testing';
+import { createCasClient } from '@cairn/cas-client';
 import { Code } from '@cairn/errors';
 import { createVaultSecretStore } from '@cairn/secrets';
 import { startVaultKv2Double, type VaultKv2Double } from '@cairn/secrets/testing';
@@ -41,7 +48,7 @@ describe.each(DATABASE_KINDS)('backend credentials on %s', (kind) => {
     await database?.drop();
   });
 
-  it('checks credentials for real, keeps them only in the secret store, and rotates them in place', async () => {
+  it('checks credentials through the CAS, keeps them only in the secret store, and rotates them to a new reference', async () => {
     const [alice, robot] = users;
     const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
     const { principal } = await h.newOrganization();
@@ -57,7 +64,11 @@ describe.each(DATABASE_KINDS)('backend credentials on %s', (kind) => {
       },
       signal,
     );
-    await expect(refused).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    await expect(refused).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringMatching(/^backend "registry" failed the write check, so nothing was saved: /),
+      details: { reason: 'write_check_failed' },
+    });
     const storedFiles = async () => readdir(join(h.dir, 'secrets')).catch(() => []);
     expect(await storedFiles()).toEqual([]);
 
@@ -66,7 +77,8 @@ describe.each(DATABASE_KINDS)('backend credentials on %s', (kind) => {
       { name: 'registry', provider: 'oci', location, credentials: { ...alice }, isDefault: true },
       signal,
     );
-    expect(backend.secretRef).toBe(`orgs/${principal.orgId}/backends/${backend.id}`);
+    const refPattern = new RegExp(`^orgs/${principal.orgId}/backends/${backend.id}/[0-9a-f]{16}$`);
+    expect(backend.secretRef).toMatch(refPattern);
     expect(await h.secrets.get(backend.secretRef ?? '', signal)).toEqual({ ...alice });
 
     const rotated = await h.core.backends.update(
@@ -75,18 +87,32 @@ describe.each(DATABASE_KINDS)('backend credentials on %s', (kind) => {
       { credentials: { ...robot } },
       signal,
     );
-    expect(rotated.secretRef).toBe(backend.secretRef);
+    expect(rotated.secretRef).toMatch(refPattern);
+    expect(rotated.secretRef).not.toBe(backend.secretRef);
     expect(rotated.validationStatus).toBe('ok');
-    expect(await h.secrets.get(backend.secretRef ?? '', signal)).toEqual({ ...robot });
+    expect(await h.secrets.get(rotated.secretRef ?? '', signal)).toEqual({ ...robot });
+    await expect(h.secrets.get(backend.secretRef ?? '', signal)).rejects.toMatchObject({
+      code: Code.NotFound,
+    });
 
+    // Only the password changes: the username in force is kept (merged), and the check fails.
     const badRotation = h.core.backends.update(
       principal,
       { name: 'registry' },
-      { credentials: { username: robot.username, password: wrongPassword } },
+      { credentials: { password: wrongPassword } },
       signal,
     );
-    await expect(badRotation).rejects.toMatchObject({ code: Code.FailedPrecondition });
-    expect(await h.secrets.get(backend.secretRef ?? '', signal)).toEqual({ ...robot });
+    await expect(badRotation).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringMatching(
+        /^the new credentials of "registry" failed the write check, so the old ones stay in force: /,
+      ),
+      details: { reason: 'write_check_failed' },
+    });
+    const kept = await h.core.backends.get(principal, { name: 'registry' });
+    expect(kept.secretRef).toBe(rotated.secretRef);
+    expect(await h.secrets.get(kept.secretRef ?? '', signal)).toEqual({ ...robot });
+    expect(await storedFiles()).toHaveLength(1);
     expect((await h.core.backends.revalidate(principal, { name: 'registry' }, signal)).validationStatus).toBe(
       'ok',
     );
@@ -129,7 +155,7 @@ describe('backend credentials in Vault (through the Vault KV v2 test double)', (
     await vault?.close();
   });
 
-  it('writes credentials to Vault under the backend reference and rotates them as a new version of it', async () => {
+  it('writes credentials to Vault under the backend reference, and a rotation to a new one', async () => {
     const [alice, robot] = users;
     const { principal } = await h.newOrganization();
     const backend = await h.core.backends.create(
@@ -144,9 +170,15 @@ describe('backend credentials in Vault (through the Vault KV v2 test double)', (
     );
     const path = `cairn/${backend.secretRef}`;
     expect(vault.currentVersion(path)).toBe(1);
-    await h.core.backends.update(principal, { id: backend.id }, { credentials: { ...robot } }, signal);
-    expect(vault.currentVersion(path)).toBe(2);
-    expect(await h.secrets.get(backend.secretRef ?? '', signal)).toEqual({ ...robot });
+    const rotated = await h.core.backends.update(
+      principal,
+      { id: backend.id },
+      { credentials: { ...robot } },
+      signal,
+    );
+    expect(vault.currentVersion(`cairn/${rotated.secretRef}`)).toBe(1);
+    expect(vault.currentVersion(path)).toBeUndefined();
+    expect(await h.secrets.get(rotated.secretRef ?? '', signal)).toEqual({ ...robot });
 
     // A sealed Vault fails validation with a reason, without the credentials.
     vault.setSealed(true);
@@ -160,5 +192,84 @@ describe('backend credentials in Vault (through the Vault KV v2 test double)', (
     const secrets = [alice.password, robot.password, vault.token];
     expect(await findInDatabase(h.store, secrets)).toEqual([]);
     for (const secret of secrets) expect(h.logs.join('')).not.toContain(secret);
+  });
+});
+
+describe('rotating Azure credentials through the CAS (Azurite)', () => {
+  let azurite: RunningServer<AzuriteInfo>;
+  let database: TestDatabase;
+  let h: CoreHarness;
+
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    database = await createTestDatabase('postgres');
+    h = await createCoreHarness(database.store);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+    await azurite?.stop();
+  });
+
+  async function uploadWith(token: string, text: string): Promise<void> {
+    const bytes = Buffer.from(text);
+    const client = createCasClient({ address: h.cas.grpcAddress, token });
+    try {
+      await client.upload({
+        digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+        size: bytes.length,
+        data: async function* () {
+          yield bytes;
+        },
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  it('merges a new key over the stored fields, keeps the old ones in force when it fails, and switches when it passes', async () => {
+    const { accountName, accountKey, endpoint } = azurite.info;
+    const { principal } = await h.newOrganization();
+    const created = await h.core.backends.create(
+      principal,
+      {
+        name: 'azure',
+        provider: 'azure-blob',
+        location: `rotation-${randomBytes(4).toString('hex')}`,
+        credentials: { accountName, accountKey, endpoint },
+        isDefault: true,
+      },
+      signal,
+    );
+
+    // Only the key is sent: accountName and endpoint come from the stored credentials.
+    const wrongKey = Buffer.alloc(64, 7).toString('base64');
+    await expect(
+      h.core.backends.update(principal, { name: 'azure' }, { credentials: { accountKey: wrongKey } }, signal),
+    ).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining('failed the write check, so the old ones stay in force'),
+    });
+    const kept = await h.core.backends.get(principal, { name: 'azure' });
+    expect(kept).toMatchObject({ secretRef: created.secretRef, validationStatus: 'ok' });
+    await uploadWith((await h.core.credentials.issue(principal, 'upload')).token, 'still works');
+
+    const rotated = await h.core.backends.update(
+      principal,
+      { name: 'azure' },
+      { credentials: { accountKey } },
+      signal,
+    );
+    expect(rotated.secretRef).not.toBe(created.secretRef);
+    expect(await h.secrets.get(rotated.secretRef ?? '', signal)).toEqual({
+      accountName,
+      accountKey,
+      endpoint,
+    });
+    await expect(h.secrets.get(created.secretRef ?? '', signal)).rejects.toMatchObject({
+      code: Code.NotFound,
+    });
+    await uploadWith((await h.core.credentials.issue(principal, 'upload')).token, 'after the rotation');
   });
 });

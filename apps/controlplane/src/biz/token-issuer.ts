@@ -84,6 +84,11 @@ export class TokenIssuer {
     this.#swap(this.#ring.withoutKey(kid));
   }
 
+  /** Signs and publishes with `ring` from now on (the signing-key schedule's decision). */
+  replace(ring: SigningKeyRing): void {
+    this.#swap(ring);
+  }
+
   #swap(ring: SigningKeyRing): void {
     this.#ring = ring;
     this.#ownVerifier = this.#verifierFor(ring);

@@ -31,7 +31,13 @@ describe('background validation on PostgreSQL replicas', () => {
         AbortSignal.timeout(60_000),
       );
     }
-    const schedule = { primaryIntervalMs: 60_000, allIntervalMs: 60_000, tickMs: 10, batchSize: 1000 };
+    const schedule = {
+      primaryIntervalMs: 60_000,
+      failedIntervalMs: 60_000,
+      allIntervalMs: 60_000,
+      tickMs: 10,
+      batchSize: 1000,
+    };
     // Last checked two minutes ago, so every backend of the organisation is due.
     await h.store.db
       .updateTable('cas_backends')
@@ -54,5 +60,45 @@ describe('background validation on PostgreSQL replicas', () => {
     expect(ran.length).toBeGreaterThanOrEqual(1);
     const again = await onPrimary.runDue(AbortSignal.timeout(60_000));
     expect(mine(again)).toEqual([]);
+  });
+
+  it('rechecks a failed default or fallback sooner than a passing one, and other failed backends not', async () => {
+    const { principal } = await h.newOrganization();
+    const signal = AbortSignal.timeout(60_000);
+    const made = {} as Record<string, string>;
+    for (const [name, flags] of [
+      ['failed-default', { isDefault: true }],
+      ['failed-other', {}],
+      ['passing-fallback', { isFallback: true }],
+    ] as const) {
+      const backend = await h.core.backends.create(
+        principal,
+        { name, provider: 'filesystem', location: await h.newBackendDir(), credentials: {}, ...flags },
+        signal,
+      );
+      made[name] = backend.id;
+    }
+    const fiveMinutesAgo = new Date(Date.now() - 5 * 60_000);
+    await h.store.db
+      .updateTable('cas_backends')
+      .set({ validated_at: fiveMinutesAgo, validation_status: 'failed', validation_error: 'a CAS outage' })
+      .where('id', 'in', [made['failed-default'] ?? '', made['failed-other'] ?? ''])
+      .execute();
+    await h.store.db
+      .updateTable('cas_backends')
+      .set({ validated_at: fiveMinutesAgo })
+      .where('id', '=', made['passing-fallback'] ?? '')
+      .execute();
+    const scheduler = new ValidationScheduler(h.store, h.core.validator, silentLogger, {
+      primaryIntervalMs: 30 * 60_000,
+      failedIntervalMs: 2 * 60_000,
+      allIntervalMs: 24 * 3600_000,
+      tickMs: 10,
+      batchSize: 1000,
+    });
+    const run = await scheduler.runDue(signal);
+    const mine = run.checked.filter((backend) => backend.orgId === principal.orgId);
+    expect(mine.map((backend) => backend.name)).toEqual(['failed-default']);
+    expect(mine[0]?.validationStatus).toBe('ok');
   });
 });

@@ -6,6 +6,11 @@ import type { BackendValidator } from './backend-validator.js';
 export interface ValidationSchedule {
   /** Default and fallback backends are rechecked this often (DESIGN: 30 minutes). */
   readonly primaryIntervalMs: number;
+  /**
+   * A default or fallback whose last check failed is rechecked this often: the check runs on the CAS, so
+   * a CAS that was down for a moment must not keep the organisation's uploads refused for half an hour.
+   */
+  readonly failedIntervalMs: number;
   /** Every live backend is rechecked this often (DESIGN: 24 hours). */
   readonly allIntervalMs: number;
   /** How often the scheduler looks for due backends. */
@@ -16,6 +21,7 @@ export interface ValidationSchedule {
 
 export const DEFAULT_VALIDATION_SCHEDULE: ValidationSchedule = {
   primaryIntervalMs: 30 * 60_000,
+  failedIntervalMs: 2 * 60_000,
   allIntervalMs: 24 * 60 * 60_000,
   tickMs: 60_000,
   batchSize: 100,
@@ -80,7 +86,13 @@ export class ValidationScheduler {
 
   async #due(): Promise<CasBackend[]> {
     const now = this.now().getTime();
-    const { primaryIntervalMs, allIntervalMs, batchSize } = this.schedule;
+    const { primaryIntervalMs, failedIntervalMs, allIntervalMs, batchSize } = this.schedule;
+    const failed = await this.store.backends.dueForValidation({
+      before: new Date(now - failedIntervalMs),
+      onlyDefaultOrFallback: true,
+      onlyFailed: true,
+      limit: batchSize,
+    });
     const primary = await this.store.backends.dueForValidation({
       before: new Date(now - primaryIntervalMs),
       onlyDefaultOrFallback: true,
@@ -92,7 +104,7 @@ export class ValidationScheduler {
       limit: batchSize,
     });
     const byId = new Map<string, CasBackend>();
-    for (const backend of [...primary, ...all]) byId.set(backend.id, backend);
+    for (const backend of [...failed, ...primary, ...all]) byId.set(backend.id, backend);
     return [...byId.values()].slice(0, batchSize);
   }
 }

@@ -1,19 +1,19 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CAS_TOKEN_DEFAULTS } from '@cairn/cas-token';
 import type { LogLevel } from '@cairn/observability';
-import { SECRET_STORE_SETTINGS } from '@cairn/secrets';
-import { DEFAULT_VALIDATION_SCHEDULE } from '../biz/index.js';
+import { secretStoreSettingsSchema } from '@cairn/secrets';
 import {
-  booleanAt,
-  type ConfigObject,
-  configError,
-  integerAt,
-  objectAt,
-  oneOf,
-  sectionAt,
-  stringAt,
-  stringListAt,
-} from './config-reader.js';
+  DAY_MS,
+  defineConfig,
+  environmentSummary,
+  integerSetting,
+  listenHost,
+  listenPort,
+  parseConfig,
+  pathSetting,
+} from '@cairn/service-runtime/config';
+import { z } from 'zod';
+import { DEFAULT_VALIDATION_SCHEDULE } from '../biz/index.js';
 
 export type SecretsConfig =
   | { readonly kind: 'file'; readonly directory: string; readonly keyFile: string }
@@ -36,19 +36,38 @@ export interface ControlPlaneConfig {
   readonly stateDir: string;
   readonly grpc: { readonly host: string; readonly port: number };
   readonly http: { readonly host: string; readonly port: number };
-  readonly database:
-    | { readonly kind: 'postgres'; readonly url: string; readonly maxConnections: number }
-    | { readonly kind: 'pglite'; readonly dataDir: string };
+  readonly database: (
+    | {
+        readonly kind: 'postgres';
+        readonly url: string;
+        readonly maxConnections: number;
+        /**
+         * Longest wait for PostgreSQL: for a connection, and for each query's answer. Past it the
+         * connection is dropped and the call gets UNAVAILABLE, so a hung server never hangs a caller.
+         */
+        readonly timeoutMs: number;
+      }
+    | { readonly kind: 'pglite'; readonly dataDir: string }
+  ) & {
+    /**
+     * How long API tokens and each organisation's default and fallback backend are kept in memory. Changes
+     * made through this process are seen at once; changes made through another replica (a revoked token,
+     * a new default) only once the kept copy expires, so at most this long.
+     */
+    readonly cacheTtlMs: number;
+  };
   readonly secrets: SecretsConfig;
   readonly tokens: {
     readonly issuer: string;
     readonly audience: string;
     readonly lifetimeSeconds: number;
-    /** The active ES256 key (private JWK, mode 0600); created on first start if missing. */
+    /** The first ES256 key of a deployment (private JWK, mode 0600); created on first start if missing. */
     readonly signingKeyFile: string;
-    /** Retired keys that still verify and stay published during a rotation's overlap. */
+    /** Keys of rotations made before the signing-key schedule: they verify and stay published. */
     readonly previousKeyFiles: readonly string[];
     readonly recordGraceSeconds: number;
+    /** How often each control plane reads the signing-key schedule. */
+    readonly keyRefreshMs: number;
   };
   /** The artifact CAS (`host:port`): as the control plane reaches it, and as clients are told to. */
   readonly cas: {
@@ -60,6 +79,7 @@ export interface ControlPlaneConfig {
   readonly validation: {
     readonly timeoutMs: number;
     readonly primaryIntervalMs: number;
+    readonly failedIntervalMs: number;
     readonly allIntervalMs: number;
     readonly tickMs: number;
     readonly batchSize: number;
@@ -83,12 +103,241 @@ export interface ControlPlaneConfig {
     readonly casTimeoutMs: number;
     /** Largest attestation bundle accepted (a gRPC message carries it: at most 4,000,000). */
     readonly maxBundleBytes: number;
+    /** A run not pushed within this many seconds of its init expires. */
+    readonly runLifetimeSeconds: number;
   };
   readonly shutdownGraceMs: number;
   readonly log: { readonly level: LogLevel };
 }
 
-const DAY_MS = 24 * 3600_000;
+const interval = (value: number, description: string) =>
+  integerSetting(0, 30 * DAY_MS)
+    .default(value)
+    .describe(description);
+
+/**
+ * Every setting of the control plane as a file (or the environment) gives it, with its defaults; the
+ * defaults that depend on `stateDir` are filled in by `createConfig`. docs/configuration.md is generated
+ * from this schema.
+ */
+const CONTROL_PLANE_SCHEMA = z.strictObject({
+  stateDir: pathSetting('where embedded state lives: PGlite data, file secrets, keys').default('.cairn'),
+  grpc: z.strictObject({ host: listenHost, port: listenPort(9000, 'gRPC') }).prefault({}),
+  http: z.strictObject({ host: listenHost, port: listenPort(8000, 'HTTP') }).prefault({}),
+  database: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//)
+        .meta({
+          expects: 'a postgres:// URL',
+          description: 'PostgreSQL URL; without it PGlite runs in pgliteDir',
+        })
+        .optional(),
+      maxConnections: integerSetting(1, 1000).default(10).describe('size of the PostgreSQL connection pool'),
+      timeoutMs: integerSetting(100, 600_000)
+        .default(10_000)
+        .describe(
+          'longest wait for PostgreSQL, for a connection and for each query; past it the connection is dropped and the call gets UNAVAILABLE (a hung server never hangs a caller)',
+        ),
+      cacheTtlMs: integerSetting(0, 10_000)
+        .default(2_000)
+        .describe(
+          "how long API tokens and organisations' default and fallback backends are kept in memory (0: not at all); changes made through this replica are seen at once, but a token revoked or a backend changed through another replica keeps working here for up to this long",
+        ),
+      pgliteDir: pathSetting('folder of the embedded PGlite database (without url)')
+        .meta({ defaultText: '<stateDir>/db' })
+        .optional(),
+    })
+    .prefault({}),
+  secrets: secretStoreSettingsSchema({
+    defaultKind: 'file',
+    fileDefaults: { directory: '<stateDir>/secrets', keyFile: '<stateDir>/secrets.key' },
+  }).prefault({ kind: 'file' }),
+  tokens: z
+    .strictObject({
+      issuer: z.string().default(CAS_TOKEN_DEFAULTS.issuer).describe('the `iss` of the CAS tokens it mints'),
+      audience: z
+        .string()
+        .default(CAS_TOKEN_DEFAULTS.audience)
+        .describe('the `aud` of the CAS tokens it mints'),
+      lifetimeSeconds: integerSetting(1, 86_400)
+        .default(CAS_TOKEN_DEFAULTS.lifetimeSeconds)
+        .describe('how long a CAS token is valid'),
+      signingKeyFile: pathSetting(
+        'the first ES256 key of the deployment (private JWK, mode 0600), created on first start if missing; later keys come from `controlplane keys rotate`',
+      )
+        .meta({ defaultText: '<stateDir>/signing-key.json' })
+        .optional(),
+      previousKeyFiles: z
+        .array(pathSetting('a retired signing key'))
+        .default([])
+        .describe(
+          'keys of rotations made before `controlplane keys rotate` existed: they verify and stay published',
+        ),
+      recordGraceSeconds: integerSetting(0, 7 * 86_400)
+        .default(86_400)
+        .describe('how long after a token expires an upload made with it may still be recorded'),
+      keyRefreshMs: integerSetting(100, 600_000)
+        .default(5_000)
+        .describe(
+          "how often each control plane reads the signing-key schedule (a rotation's lead must be longer)",
+        ),
+    })
+    .prefault({}),
+  cas: z
+    .strictObject({
+      grpcAddress: z
+        .string()
+        .default('127.0.0.1:9001')
+        .describe(
+          'where the control plane reaches the CAS itself (host:port), to store bundles and confirm uploads',
+        ),
+      publicGrpcAddress: z
+        .string()
+        .meta({
+          description: 'the CAS address handed to clients with their tokens',
+          defaultText: 'cas.grpcAddress',
+        })
+        .optional(),
+    })
+    .prefault({}),
+  validation: z
+    .strictObject({
+      timeoutMs: integerSetting(1, 600_000).default(30_000).describe('upper bound of one backend validation'),
+      primaryIntervalMs: interval(
+        DEFAULT_VALIDATION_SCHEDULE.primaryIntervalMs,
+        'how often default and fallback backends are validated',
+      ),
+      failedIntervalMs: interval(
+        DEFAULT_VALIDATION_SCHEDULE.failedIntervalMs,
+        'how often failed backends are retried',
+      ),
+      allIntervalMs: interval(
+        DEFAULT_VALIDATION_SCHEDULE.allIntervalMs,
+        'how often every backend is validated',
+      ),
+      tickMs: integerSetting(10, DAY_MS)
+        .default(DEFAULT_VALIDATION_SCHEDULE.tickMs)
+        .describe('how often the scheduler looks for due validations'),
+      batchSize: integerSetting(1, 10_000)
+        .default(DEFAULT_VALIDATION_SCHEDULE.batchSize)
+        .describe('backends validated per tick at most'),
+    })
+    .prefault({}),
+  bootstrap: z
+    .strictObject({
+      organization: z
+        .string()
+        .describe(
+          'a first organisation (and API token) created at start when missing; without it, no bootstrap',
+        )
+        .optional(),
+      apiTokenFile: pathSetting(
+        'where the first token is written once (mode 0600); absent: printed once on stdout',
+      ).optional(),
+    })
+    .optional(),
+  embedded: z
+    .strictObject({
+      organization: z.string().default('default').describe('the embedded default organisation'),
+      blobsDir: pathSetting('folder of its filesystem backend'),
+      cliConfigFile: pathSetting("the CLI's config file, where its API tokens are written"),
+    })
+    .describe('set only by the embedded start (npm start)')
+    .optional(),
+  attestations: z
+    .strictObject({
+      skipDbStorage: z
+        .boolean()
+        .default(false)
+        .describe(
+          'with a CAS backend, bundles go to the CAS synchronously and the database keeps only digests',
+        ),
+      casTimeoutMs: integerSetting(1_000, 600_000)
+        .default(60_000)
+        .describe('upper bound of a synchronous CAS upload (and of one background copy), retries included'),
+      maxBundleBytes: integerSetting(1_024, 4_000_000)
+        .default(2 * 1024 * 1024)
+        .describe('largest attestation bundle accepted (a gRPC message carries it)'),
+      runLifetimeSeconds: integerSetting(1, 30 * 86_400)
+        .default(86_400)
+        .describe('a run not pushed within this many seconds of its init expires'),
+    })
+    .prefault({}),
+  shutdownGraceMs: integerSetting(0, 600_000)
+    .default(10_000)
+    .describe('how long running calls may go on after SIGTERM before they are cancelled'),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('least severe level logged'),
+    })
+    .prefault({}),
+});
+
+/** The control plane's configuration: the schema above and the environment variables that override it. */
+export const CONTROL_PLANE_CONFIG = defineConfig({
+  service: 'control plane',
+  schema: CONTROL_PLANE_SCHEMA,
+  fileVariable: 'CAIRN_CONTROLPLANE_CONFIG',
+  environment: {
+    CAIRN_CONTROLPLANE_CONFIG: { description: 'path of a JSON config file (same as --config)' },
+    CAIRN_STATE_DIR: { key: 'stateDir', description: 'where embedded state lives (default .cairn)' },
+    CAIRN_CONTROLPLANE_HOST: { key: ['grpc.host', 'http.host'], description: 'interface both servers bind' },
+    CAIRN_CONTROLPLANE_GRPC_PORT: { key: 'grpc.port', description: 'gRPC port (default 9000)' },
+    CAIRN_CONTROLPLANE_HTTP_PORT: { key: 'http.port', description: 'HTTP port (default 8000)' },
+    DATABASE_URL: {
+      key: 'database.url',
+      description: 'PostgreSQL URL; without it PGlite runs in <stateDir>/db',
+    },
+    CAIRN_SECRETS: { key: 'secrets', description: 'the whole secrets section as JSON' },
+    CAIRN_SECRETS_KIND: { key: 'secrets.kind', description: 'file (default) or vault' },
+    CAIRN_SECRETS_DIR: { key: 'secrets.directory', description: 'folder of the file store' },
+    CAIRN_SECRETS_KEY_FILE: {
+      key: 'secrets.keyFile',
+      description: 'key of the file store (created if missing)',
+    },
+    CAIRN_SECRETS_VAULT_ADDR: { key: 'secrets.endpoint', description: 'Vault endpoint' },
+    CAIRN_SECRETS_VAULT_TOKEN: {
+      description: 'the Vault token, unless secrets.tokenFile names a file (read at start, never logged)',
+    },
+    CAIRN_SECRETS_VAULT_MOUNT: { key: 'secrets.mount', description: 'KV v2 mount (default secret)' },
+    CAIRN_SECRETS_VAULT_PREFIX: {
+      key: 'secrets.prefix',
+      description: 'path under the mount (default cairn)',
+    },
+    CAIRN_SECRETS_VAULT_NAMESPACE: { key: 'secrets.namespace', description: 'Vault Enterprise namespace' },
+    CAIRN_SIGNING_KEY_FILE: { key: 'tokens.signingKeyFile', description: 'the active signing key' },
+    CAIRN_CAS_GRPC_ADDRESS: {
+      key: 'cas.grpcAddress',
+      description: 'where the control plane reaches the CAS (default 127.0.0.1:9001)',
+    },
+    CAIRN_CAS_PUBLIC_GRPC_ADDRESS: {
+      key: 'cas.publicGrpcAddress',
+      description: 'the CAS address given to clients (default cas.grpcAddress)',
+    },
+    CAIRN_BOOTSTRAP_ORGANIZATION: {
+      key: 'bootstrap.organization',
+      description: 'first organisation to create',
+    },
+    CAIRN_LOG_LEVEL: { key: 'log.level', description: 'debug, info, warn or error' },
+    CAIRN_ATTESTATIONS_SKIP_DB_STORAGE: {
+      key: 'attestations.skipDbStorage',
+      description: 'true keeps bundles only in the CAS',
+    },
+    CAIRN_ATTESTATIONS_RUN_LIFETIME_SECONDS: {
+      key: 'attestations.runLifetimeSeconds',
+      description: 'runs not pushed within it expire (default 86400, 24 h)',
+    },
+  },
+});
+
+/** The settings as checked, before the defaults that depend on `stateDir` are filled in. */
+export type ControlPlaneSettings = z.output<typeof CONTROL_PLANE_SCHEMA>;
+
+/** Environment variables read by `createConfig`, with what each sets, for `--help` and the docs. */
+export const CONTROL_PLANE_ENVIRONMENT: Readonly<Record<string, string>> =
+  environmentSummary(CONTROL_PLANE_CONFIG);
 
 /**
  * Builds a complete config from a parsed file (or `{}`) with environment overrides applied. Relative
@@ -99,264 +348,63 @@ export function createConfig(
   env: Readonly<Record<string, string | undefined>>,
   baseDir: string,
 ): ControlPlaneConfig {
-  const root = objectAt(input, 'the config file') ?? {};
-  const known = new Set([
-    'stateDir',
-    'grpc',
-    'http',
-    'database',
-    'secrets',
-    'tokens',
-    'cas',
-    'validation',
-    'bootstrap',
-    'attestations',
-    'embedded',
-    'shutdownGraceMs',
-    'log',
-  ]);
-  for (const key of Object.keys(root))
-    if (!known.has(key)) throw configError(key, 'is not a control plane setting');
-  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const path = (value: string) => (isAbsolute(value) ? value : resolve(baseDir, value));
-
-  const stateDir = path(get('CAIRN_STATE_DIR') ?? stringAt(root.stateDir, 'stateDir') ?? '.cairn');
-  const grpc = sectionAt(root.grpc, 'grpc', ['host', 'port']) ?? {};
-  const http = sectionAt(root.http, 'http', ['host', 'port']) ?? {};
-  const host = get('CAIRN_CONTROLPLANE_HOST');
-  const tokens =
-    sectionAt(root.tokens, 'tokens', [
-      'issuer',
-      'audience',
-      'lifetimeSeconds',
-      'signingKeyFile',
-      'previousKeyFiles',
-      'recordGraceSeconds',
-    ]) ?? {};
-  const validation =
-    sectionAt(root.validation, 'validation', [
-      'timeoutMs',
-      'primaryIntervalMs',
-      'allIntervalMs',
-      'tickMs',
-      'batchSize',
-    ]) ?? {};
-  const cas = sectionAt(root.cas, 'cas', ['grpcAddress', 'publicGrpcAddress']) ?? {};
-  const log = sectionAt(root.log, 'log', ['level']) ?? {};
-  const attestations =
-    sectionAt(root.attestations, 'attestations', ['skipDbStorage', 'casTimeoutMs', 'maxBundleBytes']) ?? {};
-
-  const config: ControlPlaneConfig = {
-    stateDir,
-    grpc: {
-      host: host ?? stringAt(grpc.host, 'grpc.host') ?? '127.0.0.1',
-      port: integerAt(get('CAIRN_CONTROLPLANE_GRPC_PORT') ?? grpc.port, 'grpc.port', 0, 65535) ?? 9000,
-    },
-    http: {
-      host: host ?? stringAt(http.host, 'http.host') ?? '127.0.0.1',
-      port: integerAt(get('CAIRN_CONTROLPLANE_HTTP_PORT') ?? http.port, 'http.port', 0, 65535) ?? 8000,
-    },
-    database: databaseConfig(
-      sectionAt(root.database, 'database', ['url', 'maxConnections', 'pgliteDir']) ?? {},
-      get('DATABASE_URL'),
-      stateDir,
-      path,
-    ),
-    secrets: secretsConfig(objectAt(root.secrets, 'secrets'), env, stateDir, path),
-    tokens: {
-      issuer: stringAt(tokens.issuer, 'tokens.issuer') ?? CAS_TOKEN_DEFAULTS.issuer,
-      audience: stringAt(tokens.audience, 'tokens.audience') ?? CAS_TOKEN_DEFAULTS.audience,
-      lifetimeSeconds:
-        integerAt(tokens.lifetimeSeconds, 'tokens.lifetimeSeconds', 1, 86_400) ??
-        CAS_TOKEN_DEFAULTS.lifetimeSeconds,
-      signingKeyFile: path(
-        get('CAIRN_SIGNING_KEY_FILE') ??
-          stringAt(tokens.signingKeyFile, 'tokens.signingKeyFile') ??
-          join(stateDir, 'signing-key.json'),
-      ),
-      previousKeyFiles: (stringListAt(tokens.previousKeyFiles, 'tokens.previousKeyFiles') ?? []).map(path),
-      recordGraceSeconds:
-        integerAt(tokens.recordGraceSeconds, 'tokens.recordGraceSeconds', 0, 7 * 86_400) ?? 86_400,
-    },
-    cas: {
-      grpcAddress:
-        get('CAIRN_CAS_GRPC_ADDRESS') ?? stringAt(cas.grpcAddress, 'cas.grpcAddress') ?? '127.0.0.1:9001',
-      publicGrpcAddress:
-        get('CAIRN_CAS_PUBLIC_GRPC_ADDRESS') ?? stringAt(cas.publicGrpcAddress, 'cas.publicGrpcAddress'),
-    },
-    validation: {
-      timeoutMs: integerAt(validation.timeoutMs, 'validation.timeoutMs', 1, 600_000) ?? 30_000,
-      primaryIntervalMs:
-        integerAt(validation.primaryIntervalMs, 'validation.primaryIntervalMs', 0, 30 * DAY_MS) ??
-        DEFAULT_VALIDATION_SCHEDULE.primaryIntervalMs,
-      allIntervalMs:
-        integerAt(validation.allIntervalMs, 'validation.allIntervalMs', 0, 30 * DAY_MS) ??
-        DEFAULT_VALIDATION_SCHEDULE.allIntervalMs,
-      tickMs:
-        integerAt(validation.tickMs, 'validation.tickMs', 10, DAY_MS) ?? DEFAULT_VALIDATION_SCHEDULE.tickMs,
-      batchSize:
-        integerAt(validation.batchSize, 'validation.batchSize', 1, 10_000) ??
-        DEFAULT_VALIDATION_SCHEDULE.batchSize,
-    },
-    ...bootstrapConfig(
-      sectionAt(root.bootstrap, 'bootstrap', ['organization', 'apiTokenFile']),
-      get('CAIRN_BOOTSTRAP_ORGANIZATION'),
-      path,
-    ),
-    ...embeddedConfig(
-      sectionAt(root.embedded, 'embedded', ['organization', 'blobsDir', 'cliConfigFile']),
-      path,
-    ),
-    attestations: {
-      skipDbStorage:
-        booleanAt(
-          get('CAIRN_ATTESTATIONS_SKIP_DB_STORAGE') ?? attestations.skipDbStorage,
-          'attestations.skipDbStorage',
-        ) ?? false,
-      casTimeoutMs:
-        integerAt(attestations.casTimeoutMs, 'attestations.casTimeoutMs', 1_000, 600_000) ?? 60_000,
-      maxBundleBytes:
-        integerAt(attestations.maxBundleBytes, 'attestations.maxBundleBytes', 1_024, 4_000_000) ??
-        2 * 1024 * 1024,
-    },
-    shutdownGraceMs: integerAt(root.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000) ?? 10_000,
-    log: {
-      level:
-        oneOf(get('CAIRN_LOG_LEVEL') ?? log.level, 'log.level', [
-          'debug',
-          'info',
-          'warn',
-          'error',
-        ] as const) ?? 'info',
-    },
-  };
-  return config;
+  return completeConfig(parseConfig(CONTROL_PLANE_CONFIG, input, { env, baseDir }));
 }
 
-function databaseConfig(
-  section: ConfigObject,
-  databaseUrl: string | undefined,
-  stateDir: string,
-  path: (value: string) => string,
-): ControlPlaneConfig['database'] {
-  const url = databaseUrl ?? stringAt(section.url, 'database.url');
-  if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url))
-      throw configError('database.url (DATABASE_URL)', 'must be a postgres:// URL');
-    return {
-      kind: 'postgres',
-      url,
-      maxConnections: integerAt(section.maxConnections, 'database.maxConnections', 1, 1000) ?? 10,
-    };
-  }
-  const dataDir = stringAt(section.pgliteDir, 'database.pgliteDir');
-  return { kind: 'pglite', dataDir: dataDir ? path(dataDir) : join(stateDir, 'db') };
-}
-
-function secretsConfig(
-  section: ConfigObject | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-  stateDir: string,
-  path: (value: string) => string,
-): SecretsConfig {
-  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const fromJson = get('CAIRN_SECRETS');
-  let settings: ConfigObject = section ?? {};
-  if (fromJson) {
-    try {
-      settings = objectAt(JSON.parse(fromJson), 'CAIRN_SECRETS') ?? {};
-    } catch {
-      throw configError('CAIRN_SECRETS', 'must be the secrets section as JSON');
-    }
-  }
-  const kind =
-    oneOf(get('CAIRN_SECRETS_KIND') ?? settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
-  // Keys are checked against the kind the section itself names: the environment may switch the kind and
-  // leave a file's section of the other kind unused, which is not a mistake in the file.
-  const sectionKind = oneOf(settings.kind, 'secrets.kind', ['file', 'vault'] as const) ?? 'file';
-  sectionAt(settings, 'secrets', SECRET_STORE_SETTINGS[sectionKind]);
-  if (kind === 'file') {
-    return {
-      kind,
-      directory: path(
-        get('CAIRN_SECRETS_DIR') ??
-          stringAt(settings.directory, 'secrets.directory') ??
-          join(stateDir, 'secrets'),
-      ),
-      keyFile: path(
-        get('CAIRN_SECRETS_KEY_FILE') ??
-          stringAt(settings.keyFile, 'secrets.keyFile') ??
-          join(stateDir, 'secrets.key'),
-      ),
-    };
-  }
-  const endpoint = get('CAIRN_SECRETS_VAULT_ADDR') ?? stringAt(settings.endpoint, 'secrets.endpoint');
-  if (!endpoint)
-    throw configError('secrets.endpoint (CAIRN_SECRETS_VAULT_ADDR)', 'is required for a Vault secret store');
-  const optional = (name: string, key: string) => get(name) ?? stringAt(settings[key], `secrets.${key}`);
-  const tokenFile = stringAt(settings.tokenFile, 'secrets.tokenFile');
-  const caCertificateFile = stringAt(settings.caCertificateFile, 'secrets.caCertificateFile');
-  const mount = optional('CAIRN_SECRETS_VAULT_MOUNT', 'mount');
-  const prefix = optional('CAIRN_SECRETS_VAULT_PREFIX', 'prefix');
-  const namespace = optional('CAIRN_SECRETS_VAULT_NAMESPACE', 'namespace');
-  const timeout = integerAt(settings.requestTimeoutMs, 'secrets.requestTimeoutMs', 1, 600_000);
+/** Fills the defaults that depend on `stateDir` and turns the database and secrets sections into their kinds. */
+export function completeConfig(settings: ControlPlaneSettings): ControlPlaneConfig {
+  const { stateDir, database, secrets, tokens, bootstrap, embedded } = settings;
   return {
-    kind,
-    endpoint,
-    ...(tokenFile ? { tokenFile: path(tokenFile) } : {}),
-    ...(caCertificateFile ? { caCertificateFile: path(caCertificateFile) } : {}),
-    ...(mount === undefined ? {} : { mount }),
-    ...(prefix === undefined ? {} : { prefix }),
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(timeout === undefined ? {} : { requestTimeoutMs: timeout }),
+    stateDir,
+    grpc: settings.grpc,
+    http: settings.http,
+    database:
+      database.url === undefined
+        ? {
+            kind: 'pglite',
+            dataDir: database.pgliteDir ?? join(stateDir, 'db'),
+            cacheTtlMs: database.cacheTtlMs,
+          }
+        : {
+            kind: 'postgres',
+            url: database.url,
+            maxConnections: database.maxConnections,
+            timeoutMs: database.timeoutMs,
+            cacheTtlMs: database.cacheTtlMs,
+          },
+    secrets:
+      secrets.kind === 'file'
+        ? {
+            kind: 'file',
+            directory: secrets.directory ?? join(stateDir, 'secrets'),
+            keyFile: secrets.keyFile ?? join(stateDir, 'secrets.key'),
+          }
+        : {
+            kind: 'vault',
+            endpoint: secrets.endpoint,
+            ...(secrets.tokenFile === undefined ? {} : { tokenFile: secrets.tokenFile }),
+            ...(secrets.caCertificateFile === undefined
+              ? {}
+              : { caCertificateFile: secrets.caCertificateFile }),
+            ...(secrets.mount === undefined ? {} : { mount: secrets.mount }),
+            ...(secrets.prefix === undefined ? {} : { prefix: secrets.prefix }),
+            ...(secrets.namespace === undefined ? {} : { namespace: secrets.namespace }),
+            ...(secrets.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: secrets.requestTimeoutMs }),
+          },
+    tokens: { ...tokens, signingKeyFile: tokens.signingKeyFile ?? join(stateDir, 'signing-key.json') },
+    cas: { grpcAddress: settings.cas.grpcAddress, publicGrpcAddress: settings.cas.publicGrpcAddress },
+    validation: settings.validation,
+    ...(bootstrap?.organization === undefined
+      ? {}
+      : {
+          bootstrap: {
+            organization: bootstrap.organization,
+            ...(bootstrap.apiTokenFile === undefined ? {} : { apiTokenFile: bootstrap.apiTokenFile }),
+          },
+        }),
+    ...(embedded === undefined ? {} : { embedded }),
+    attestations: settings.attestations,
+    shutdownGraceMs: settings.shutdownGraceMs,
+    log: settings.log,
   };
 }
-
-function bootstrapConfig(
-  section: ConfigObject | undefined,
-  organizationFromEnv: string | undefined,
-  path: (value: string) => string,
-): { bootstrap?: NonNullable<ControlPlaneConfig['bootstrap']> } {
-  const organization = organizationFromEnv ?? stringAt(section?.organization, 'bootstrap.organization');
-  if (!organization) return {};
-  const tokenFile = stringAt(section?.apiTokenFile, 'bootstrap.apiTokenFile');
-  return { bootstrap: { organization, ...(tokenFile ? { apiTokenFile: path(tokenFile) } : {}) } };
-}
-
-function embeddedConfig(
-  section: ConfigObject | undefined,
-  path: (value: string) => string,
-): { embedded?: NonNullable<ControlPlaneConfig['embedded']> } {
-  if (!section) return {};
-  const organization = stringAt(section.organization, 'embedded.organization') ?? 'default';
-  const blobsDir = stringAt(section.blobsDir, 'embedded.blobsDir');
-  const cliConfigFile = stringAt(section.cliConfigFile, 'embedded.cliConfigFile');
-  if (!blobsDir || !cliConfigFile) throw configError('embedded', 'needs blobsDir and cliConfigFile');
-  return { embedded: { organization, blobsDir: path(blobsDir), cliConfigFile: path(cliConfigFile) } };
-}
-
-/** Environment variables read by `createConfig`, for `--help` and the docs. */
-export const CONTROL_PLANE_ENVIRONMENT: Readonly<Record<string, string>> = {
-  CAIRN_CONTROLPLANE_CONFIG: 'path of a JSON config file (same as --config)',
-  CAIRN_STATE_DIR: 'stateDir (default .cairn)',
-  CAIRN_CONTROLPLANE_HOST: 'interface both servers bind (grpc.host and http.host)',
-  CAIRN_CONTROLPLANE_GRPC_PORT: 'grpc.port (default 9000)',
-  CAIRN_CONTROLPLANE_HTTP_PORT: 'http.port (default 8000)',
-  DATABASE_URL: 'PostgreSQL URL (database.url); without it PGlite runs in <stateDir>/db',
-  CAIRN_SECRETS: 'the whole secrets section as JSON',
-  CAIRN_SECRETS_KIND: 'secrets.kind: file (default) or vault',
-  CAIRN_SECRETS_DIR: 'secrets.directory of the file store',
-  CAIRN_SECRETS_KEY_FILE: 'secrets.keyFile of the file store (created if missing)',
-  CAIRN_SECRETS_VAULT_ADDR: 'secrets.endpoint of Vault',
-  CAIRN_SECRETS_VAULT_TOKEN: 'the Vault token (unless secrets.tokenFile names a file)',
-  CAIRN_SECRETS_VAULT_MOUNT: 'secrets.mount (KV v2 mount, default secret)',
-  CAIRN_SECRETS_VAULT_PREFIX: 'secrets.prefix (default cairn)',
-  CAIRN_SECRETS_VAULT_NAMESPACE: 'secrets.namespace',
-  CAIRN_SIGNING_KEY_FILE: 'tokens.signingKeyFile',
-  CAIRN_CAS_GRPC_ADDRESS: 'cas.grpcAddress, where the control plane reaches the CAS (default 127.0.0.1:9001)',
-  CAIRN_CAS_PUBLIC_GRPC_ADDRESS:
-    'cas.publicGrpcAddress, the CAS address given to clients (default cas.grpcAddress)',
-  CAIRN_BOOTSTRAP_ORGANIZATION: 'bootstrap.organization',
-  CAIRN_LOG_LEVEL: 'log.level',
-  CAIRN_ATTESTATIONS_SKIP_DB_STORAGE: 'attestations.skipDbStorage: true keeps bundles only in the CAS',
-};

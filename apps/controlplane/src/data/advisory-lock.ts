@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
+import type { BoundedPool } from './bounded-pool.js';
+import { asDatabaseError } from './database-errors.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type LockOutcome<T> = { readonly acquired: true; readonly value: T } | { readonly acquired: false };
@@ -16,7 +17,7 @@ export class AdvisoryLocks {
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
-    private readonly pool: pg.Pool | undefined,
+    private readonly pool: BoundedPool | undefined,
   ) {}
 
   async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<LockOutcome<T>> {
@@ -30,14 +31,18 @@ export class AdvisoryLocks {
     }
   }
 
-  async #onPool<T>(pool: pg.Pool, key: string, work: () => Promise<T>): Promise<LockOutcome<T>> {
-    const client = await pool.connect();
+  async #onPool<T>(pool: BoundedPool, key: string, work: () => Promise<T>): Promise<LockOutcome<T>> {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw asDatabaseError(error);
+    });
     let broken: Error | undefined;
     try {
-      const { rows } = await client.query<{ locked: boolean }>(
-        'select pg_try_advisory_lock($1::bigint) as locked',
-        [key],
-      );
+      const { rows } = await client
+        .query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [key])
+        .catch((error: unknown) => {
+          broken = error as Error;
+          throw asDatabaseError(error);
+        });
       if (!rows[0]?.locked) return { acquired: false };
       try {
         return { acquired: true, value: await work() };

@@ -48,6 +48,30 @@ describe.each(DATABASE_KINDS)('data store on %s', (kind) => {
     expect(typeof read?.maxBytes).toBe('number');
   });
 
+  it('keeps admin tokens, and only them, without an organisation', async () => {
+    const org = await newOrg();
+    const token = (orgId: string | null, kind: 'user' | 'robot' | 'admin') => ({
+      id: randomUUID(),
+      orgId,
+      name: kind,
+      kind,
+      tokenHash: randomUUID(),
+      expiresAt: null,
+    });
+    const admin = await store.apiTokens.insert(token(null, 'admin'));
+    await store.apiTokens.insert(token(org.id, 'robot'));
+    await expect(store.apiTokens.insert(token(org.id, 'admin'))).rejects.toMatchObject({
+      constraint: 'api_tokens_admin_has_no_org',
+    });
+    await expect(store.apiTokens.insert(token(null, 'user'))).rejects.toMatchObject({
+      constraint: 'api_tokens_admin_has_no_org',
+    });
+    expect((await store.apiTokens.list(null)).map((listed) => listed.id)).toContain(admin.id);
+    expect((await store.apiTokens.list(org.id)).map((listed) => listed.kind)).toEqual(['robot']);
+    expect(await store.apiTokens.revoke(org.id, admin.id, new Date())).toBe(false);
+    expect(await store.apiTokens.revoke('any', admin.id, new Date())).toBe(true);
+  });
+
   it('enforces one live default and one live fallback per organisation', async () => {
     const org = await newOrg();
     await store.backends.insert(backend(org.id, { isDefault: true }));

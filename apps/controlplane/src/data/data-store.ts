@@ -1,6 +1,7 @@
 import type { IsolationLevel, Kysely } from 'kysely';
 import { AdvisoryLocks } from './advisory-lock.js';
 import { type DatabaseConfig, type OpenedDatabase, openDatabase } from './open-database.js';
+import { type CacheScope, ReadCaches, SHARED_SCOPE, TransactionScope } from './read-cache.js';
 import { ApiTokenRepo } from './repos/api-token-repo.js';
 import { AttestationRepo } from './repos/attestation-repo.js';
 import { BlobLocationRepo } from './repos/blob-location-repo.js';
@@ -9,6 +10,7 @@ import { EventRepo } from './repos/event-repo.js';
 import type { Executor } from './repos/executor.js';
 import { OrganizationRepo } from './repos/organization-repo.js';
 import { RunMaterialRepo } from './repos/run-material-repo.js';
+import { SigningKeyRepo } from './repos/signing-key-repo.js';
 import { WorkflowRunRepo } from './repos/workflow-run-repo.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -22,16 +24,22 @@ export class Repositories {
   readonly workflowRuns: WorkflowRunRepo;
   readonly attestations: AttestationRepo;
   readonly runMaterials: RunMaterialRepo;
+  readonly signingKeys: SigningKeyRepo;
 
-  constructor(readonly executor: Executor) {
+  constructor(
+    readonly executor: Executor,
+    caches?: ReadCaches,
+    scope: CacheScope = SHARED_SCOPE,
+  ) {
     this.organizations = new OrganizationRepo(executor);
-    this.apiTokens = new ApiTokenRepo(executor);
-    this.backends = new CasBackendRepo(executor);
+    this.apiTokens = new ApiTokenRepo(executor, caches?.apiTokens, scope);
+    this.backends = new CasBackendRepo(executor, caches?.backends, scope);
     this.blobLocations = new BlobLocationRepo(executor);
     this.events = new EventRepo(executor);
     this.workflowRuns = new WorkflowRunRepo(executor);
     this.attestations = new AttestationRepo(executor);
     this.runMaterials = new RunMaterialRepo(executor);
+    this.signingKeys = new SigningKeyRepo(executor);
   }
 }
 
@@ -44,16 +52,19 @@ export class DataStore extends Repositories {
   readonly kind: OpenedDatabase['kind'];
   readonly locks: AdvisoryLocks;
   readonly db: Kysely<DatabaseSchema>;
+  readonly #caches: ReadCaches;
 
-  private constructor(opened: OpenedDatabase) {
-    super(opened.db);
+  private constructor(opened: OpenedDatabase, caches: ReadCaches) {
+    super(opened.db, caches);
     this.db = opened.db;
     this.kind = opened.kind;
     this.locks = new AdvisoryLocks(opened.db, opened.pool);
+    this.#caches = caches;
   }
 
-  static async open(config: DatabaseConfig): Promise<DataStore> {
-    return new DataStore(await openDatabase(config));
+  /** `cacheTtlMs` (default 0, no cache) keeps hot rows for that long; see ReadCache. */
+  static async open(config: DatabaseConfig & { readonly cacheTtlMs?: number }): Promise<DataStore> {
+    return new DataStore(await openDatabase(config), new ReadCaches(config.cacheTtlMs ?? 0));
   }
 
   async transaction<T>(
@@ -62,7 +73,12 @@ export class DataStore extends Repositories {
   ): Promise<T> {
     let builder = this.db.transaction();
     if (options.isolation) builder = builder.setIsolationLevel(options.isolation);
-    return builder.execute((tx) => work(new Repositories(tx)));
+    const scope = new TransactionScope();
+    try {
+      return await builder.execute((tx) => work(new Repositories(tx, this.#caches, scope)));
+    } finally {
+      scope.settle();
+    }
   }
 
   async close(): Promise<void> {

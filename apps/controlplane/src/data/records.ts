@@ -10,7 +10,8 @@ export interface Organization {
 
 export interface ApiToken {
   readonly id: string;
-  readonly orgId: string;
+  /** Null for admin tokens. */
+  readonly orgId: string | null;
   readonly name: string;
   readonly kind: ApiTokenKind;
   readonly createdAt: Date;

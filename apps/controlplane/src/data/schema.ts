@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * The database as kysely sees it. `pg` returns bigint columns as strings and PGlite as numbers, so
@@ -13,6 +13,7 @@ export interface DatabaseSchema {
   workflow_runs: WorkflowRunTable;
   attestations: AttestationTable;
   run_materials: RunMaterialTable;
+  signing_keys: SigningKeyTable;
 }
 
 type BigIntColumn = ColumnType<string | number, number, number>;
@@ -24,11 +25,13 @@ export interface OrganizationTable {
   created_at: CreatedAt;
 }
 
-export type ApiTokenKind = 'user' | 'robot';
+/** `admin` tokens are instance-wide: they alone have no organisation. */
+export type ApiTokenKind = 'user' | 'robot' | 'admin';
 
 export interface ApiTokenTable {
   id: string;
-  org_id: string;
+  /** Null exactly for admin tokens (a CHECK enforces it). */
+  org_id: string | null;
   name: string;
   kind: ApiTokenKind;
   /** sha256 (hex) of the token; the token itself is shown once and never stored. */
@@ -93,7 +96,15 @@ export interface WorkflowRunTable {
   backend_id: string;
   backend_is_fallback: boolean;
   created_at: CreatedAt;
+  /** Set exactly when the run is no longer `initialized` (a CHECK enforces it). */
   finished_at: Date | null;
+  /** The CI system the CLI detected at init (`github-actions`, …, `local`), and its run's page. */
+  runner_type: string | null;
+  runner_url: string | null;
+  /** Why the run was reset; only on failed or cancelled runs (a CHECK enforces it). */
+  reset_reason: string | null;
+  /** When an `initialized` run expires unless pushed. */
+  expires_at: Date;
 }
 
 export interface AttestationTable {
@@ -114,14 +125,40 @@ export interface AttestationTable {
   created_at: CreatedAt;
 }
 
-/** A blob uploaded during a run, recorded once the CAS confirmed it. */
+export type MaterialSource = 'cas' | 'inline' | 'image';
+
+/** A material of a run, named uniquely within it, in the order added (`seq`). */
 export interface RunMaterialTable {
+  seq: GeneratedAlways<string | number>;
   run_id: string;
   org_id: string;
-  /** `sha256:<hex>` */
+  name: string;
+  /** One of @cairn/attestation's MATERIAL_KINDS (a CHECK lists them). */
+  kind: string;
+  /** `sha256:<hex>` of the material's bytes (of the manifest, for an image). */
   digest: string;
-  backend_id: string;
   size: BigIntColumn;
+  /** JSON object of strings. */
+  annotations: string;
+  file_name: string | null;
+  source: MaterialSource;
+  /** The backend holding a `cas` material, confirmed by the CAS; null for the other sources. */
+  backend_id: string | null;
+  /** The bytes of an `inline` material (bounded: see RunMaterials). */
+  content: Uint8Array | null;
+  /** The normalised `registry/repository[:tag]@sha256:…` of an `image` material. */
+  image_reference: string | null;
+  /** Bytes the material takes in the run's attestation statement, summed against the bundle's cap. */
+  statement_bytes: number;
+  created_at: CreatedAt;
+}
+
+/** A key that signs (from `active_from`) and verifies (until `retire_at`) CAS tokens; its private JWK is a secret. */
+export interface SigningKeyTable {
+  kid: string;
+  secret_ref: string;
+  active_from: Date;
+  retire_at: Date | null;
   created_at: CreatedAt;
 }
 

@@ -9,32 +9,37 @@ import {
   casBackendService,
   casCredentialsService,
   casMappingService,
-  health,
-  healthService,
+  OrganizationService,
+  organizationService,
+  WorkflowRunService,
+  workflowRunService,
 } from '@cairn/api';
-import { CairnError, Code } from '@cairn/errors';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import {
+  addOperationalServices,
+  type GrpcCalls,
+  listenGrpc,
+  type RunningGrpcServer,
+  type ServingState,
+} from '@cairn/service-runtime';
+import { type MethodDefinition, Server } from '@grpc/grpc-js';
 import type { ApiTokenService } from '../service/api-token-service.js';
 import type { AttestationService as Attestations } from '../service/attestation-service.js';
+import type { CallContext, CallerContext } from '../service/call-context.js';
 import type { CasBackendService } from '../service/cas-backend-service.js';
 import type { CasCredentialsService } from '../service/cas-credentials-service.js';
 import type { CasMappingService } from '../service/cas-mapping-service.js';
-import { createHealthService, type ServingState } from './health.js';
-import type { UnaryCalls } from './unary.js';
+import type { OrganizationService as Organizations } from '../service/organization-service.js';
+import type { WorkflowRunService as WorkflowRuns } from '../service/workflow-run-service.js';
+import { callerContext, organizationContext } from './interceptors.js';
 
 export interface Services {
   readonly backends: CasBackendService;
   readonly credentials: CasCredentialsService;
   readonly mapping: CasMappingService;
   readonly tokens: ApiTokenService;
+  readonly organizations: Organizations;
   readonly attestations: Attestations;
-}
-
-export interface RunningGrpcServer {
-  readonly address: string;
-  /** Stops taking calls; resolves when running ones finished. */
-  drain(): Promise<void>;
-  forceStop(): void;
+  readonly runs: WorkflowRuns;
 }
 
 const SERVED = [
@@ -42,76 +47,69 @@ const SERVED = [
   CASCredentialsService,
   CASMappingService,
   APITokenService,
+  OrganizationService,
   AttestationService,
-  health.Health,
+  WorkflowRunService,
 ];
 
 export async function startGrpcServer(
   host: string,
   port: number,
-  calls: UnaryCalls,
+  calls: GrpcCalls,
   services: Services,
   state: ServingState,
 ): Promise<RunningGrpcServer> {
   const server = new Server();
-  const { backends, credentials, mapping, tokens, attestations } = services;
+  // Methods on one organisation's data refuse admin tokens; the organisation and token services take both.
+  const handle = <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    handler: (ctx: CallContext, request: Req) => Promise<Res>,
+  ) => calls.unary(method, (call, request) => handler(organizationContext(call), request));
+  const handleAnyCaller = <Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    handler: (ctx: CallerContext, request: Req) => Promise<Res>,
+  ) => calls.unary(method, (call, request) => handler(callerContext(call), request));
+  const { backends, credentials, mapping, tokens, organizations, attestations, runs } = services;
   server.addService(casBackendService, {
-    list: calls.handle(casBackendService.list, (ctx) => backends.list(ctx)),
-    get: calls.handle(casBackendService.get, (ctx, request) => backends.get(ctx, request)),
-    create: calls.handle(casBackendService.create, (ctx, request) => backends.create(ctx, request)),
-    update: calls.handle(casBackendService.update, (ctx, request) => backends.update(ctx, request)),
-    delete: calls.handle(casBackendService.delete, (ctx, request) => backends.delete(ctx, request)),
-    revalidate: calls.handle(casBackendService.revalidate, (ctx, request) =>
-      backends.revalidate(ctx, request),
-    ),
+    list: handle(casBackendService.list, (ctx) => backends.list(ctx)),
+    get: handle(casBackendService.get, (ctx, request) => backends.get(ctx, request)),
+    create: handle(casBackendService.create, (ctx, request) => backends.create(ctx, request)),
+    update: handle(casBackendService.update, (ctx, request) => backends.update(ctx, request)),
+    delete: handle(casBackendService.delete, (ctx, request) => backends.delete(ctx, request)),
+    revalidate: handle(casBackendService.revalidate, (ctx, request) => backends.revalidate(ctx, request)),
   });
   server.addService(casCredentialsService, {
-    get: calls.handle(casCredentialsService.get, (ctx, request) => credentials.get(ctx, request)),
+    get: handle(casCredentialsService.get, (ctx, request) => credentials.get(ctx, request)),
   });
   server.addService(casMappingService, {
-    record: calls.handle(casMappingService.record, (ctx, request) => mapping.record(ctx, request)),
+    record: handle(casMappingService.record, (ctx, request) => mapping.record(ctx, request)),
   });
+  // These two serve admin tokens as well; every other service refuses them.
   server.addService(apiTokenService, {
-    create: calls.handle(apiTokenService.create, (ctx, request) => tokens.create(ctx, request)),
-    list: calls.handle(apiTokenService.list, (ctx) => tokens.list(ctx)),
-    revoke: calls.handle(apiTokenService.revoke, (ctx, request) => tokens.revoke(ctx, request)),
+    create: handleAnyCaller(apiTokenService.create, (ctx, request) => tokens.create(ctx, request)),
+    list: handleAnyCaller(apiTokenService.list, (ctx, request) => tokens.list(ctx, request)),
+    revoke: handleAnyCaller(apiTokenService.revoke, (ctx, request) => tokens.revoke(ctx, request)),
+  });
+  server.addService(organizationService, {
+    create: handleAnyCaller(organizationService.create, (ctx, request) => organizations.create(ctx, request)),
+    list: handleAnyCaller(organizationService.list, (ctx) => organizations.list(ctx)),
   });
   server.addService(attestationService, {
-    init: calls.handle(attestationService.init, (ctx, request) => attestations.init(ctx, request)),
-    getUploadCreds: calls.handle(attestationService.getUploadCreds, (ctx, request) =>
+    init: handle(attestationService.init, (ctx, request) => attestations.init(ctx, request)),
+    getUploadCreds: handle(attestationService.getUploadCreds, (ctx, request) =>
       attestations.getUploadCreds(ctx, request),
     ),
-    recordMaterial: calls.handle(attestationService.recordMaterial, (ctx, request) =>
-      attestations.recordMaterial(ctx, request),
+    addMaterial: handle(attestationService.addMaterial, (ctx, request) =>
+      attestations.addMaterial(ctx, request),
     ),
-    store: calls.handle(attestationService.store, (ctx, request) => attestations.store(ctx, request)),
-    get: calls.handle(attestationService.get, (ctx, request) => attestations.get(ctx, request)),
+    getRun: handle(attestationService.getRun, (ctx, request) => attestations.getRun(ctx, request)),
+    reset: handle(attestationService.reset, (ctx, request) => attestations.reset(ctx, request)),
+    store: handle(attestationService.store, (ctx, request) => attestations.store(ctx, request)),
+    get: handle(attestationService.get, (ctx, request) => attestations.get(ctx, request)),
   });
-  // Health reveals nothing about any organisation: it needs no token.
-  server.addService(
-    healthService,
-    createHealthService(
-      state,
-      SERVED.map((service) => service.typeName),
-    ),
-  );
-
-  const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${bindHost}:${port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
-      error
-        ? reject(
-            new CairnError(
-              Code.Unavailable,
-              `cannot listen for gRPC on ${bindHost}:${port} (${error.message}); choose another grpc.port`,
-            ),
-          )
-        : resolve(boundPort),
-    ),
-  );
-  return {
-    address: `${bindHost}:${bound}`,
-    drain: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-    forceStop: () => server.forceShutdown(),
-  };
+  server.addService(workflowRunService, {
+    list: handle(workflowRunService.list, (ctx, request) => runs.list(ctx, request)),
+  });
+  addOperationalServices(server, state, SERVED);
+  return listenGrpc(server, host, port);
 }

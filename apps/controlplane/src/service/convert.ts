@@ -7,11 +7,13 @@ import {
   type CASBackend,
   type CASBackendRef,
   CASBackendSchema,
+  OrganizationSchema,
+  type Organization as ProtoOrganization,
   ValidationStatus,
 } from '@cairn/api';
 import { CairnError, Code } from '@cairn/errors';
 import type { BackendRef } from '../biz/index.js';
-import type { ApiToken, ApiTokenKind, CasBackend } from '../data/index.js';
+import type { ApiToken, ApiTokenKind, CasBackend, Organization } from '../data/index.js';
 
 export function timestamp(date: Date | null): Timestamp | undefined {
   return date === null ? undefined : timestampFromDate(date);
@@ -53,21 +55,48 @@ export function toBackendRef(ref: CASBackendRef | undefined): BackendRef {
   }
 }
 
-export function toProtoApiToken(token: ApiToken): APIToken {
+const tokenKind: Record<ApiTokenKind, APITokenKind> = {
+  user: APITokenKind.API_TOKEN_KIND_USER,
+  robot: APITokenKind.API_TOKEN_KIND_ROBOT,
+  admin: APITokenKind.API_TOKEN_KIND_ADMIN,
+};
+
+/** A token as the API shows it: never its secret (the database holds only a hash anyway). */
+export function toProtoApiToken(token: ApiToken, organization?: Organization): APIToken {
   return create(APITokenSchema, {
     id: token.id,
     name: token.name,
-    kind: token.kind === 'robot' ? APITokenKind.API_TOKEN_KIND_ROBOT : APITokenKind.API_TOKEN_KIND_USER,
+    kind: tokenKind[token.kind],
     createdAt: timestamp(token.createdAt),
     expiresAt: timestamp(token.expiresAt),
     revokedAt: timestamp(token.revokedAt),
     lastUsedAt: timestamp(token.lastUsedAt),
-    organizationId: token.orgId,
+    organizationId: token.orgId ?? '',
+    organizationName: organization?.name ?? '',
   });
 }
 
+/** USER when unspecified. */
 export function fromProtoTokenKind(kind: APITokenKind): ApiTokenKind {
-  return kind === APITokenKind.API_TOKEN_KIND_ROBOT ? 'robot' : 'user';
+  switch (kind) {
+    case APITokenKind.API_TOKEN_KIND_UNSPECIFIED:
+    case APITokenKind.API_TOKEN_KIND_USER:
+      return 'user';
+    case APITokenKind.API_TOKEN_KIND_ROBOT:
+      return 'robot';
+    case APITokenKind.API_TOKEN_KIND_ADMIN:
+      return 'admin';
+    default:
+      throw new CairnError(Code.InvalidArgument, 'kind must be USER, ROBOT or ADMIN');
+  }
+}
+
+export function toProtoOrganization(organization: Organization): ProtoOrganization {
+  return create(OrganizationSchema, {
+    id: organization.id,
+    name: organization.name,
+    createdAt: timestamp(organization.createdAt),
+  });
 }
 
 /** An int64 from the wire as a safe JavaScript number. */

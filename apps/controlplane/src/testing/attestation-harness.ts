@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { type RunningArtifactCas, startArtifactCas } from '@cairn/artifact-cas';
+import type { RunningArtifactCas } from '@cairn/artifact-cas';
 import { createCasClient } from '@cairn/cas-client';
 import { createLogger } from '@cairn/observability';
 import {
   type AttestationOptions,
   type Attestations,
   type BundleCopierOptions,
-  type CasBlobTransfer,
   type CasRetryPolicy,
   createAttestations,
   type Principal,
+  type RunExpiryOptions,
 } from '../biz/index.js';
-import type { CasBackend } from '../data/index.js';
-import { grpcCasBlobTransfer } from '../server/cas-blob-transfer.js';
-import { grpcCasResourceReader } from '../server/cas-resource-reader.js';
+import {
+  type CasBackend,
+  type CasBlobTransfer,
+  grpcCasBlobTransfer,
+  grpcCasResourceReader,
+} from '../data/index.js';
 import { type CoreHarness, createCoreHarness } from './core-harness.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './databases.js';
 
@@ -33,6 +34,7 @@ export interface AttestationHarness {
     transfer?: CasBlobTransfer;
     copier?: Partial<BundleCopierOptions>;
     retry?: Partial<CasRetryPolicy>;
+    expiry?: Partial<RunExpiryOptions>;
   }): Attestations;
   /** A filesystem backend in a fresh temp dir. */
   filesystemBackend(
@@ -49,22 +51,11 @@ export interface AttestationHarness {
 
 export async function createAttestationHarness(kind: TestDatabaseKind): Promise<AttestationHarness> {
   const database = await createTestDatabase(kind);
-  let casAddress = '';
+  const h = await createCoreHarness(database.store);
+  const { cas } = h;
+  const casAddress = cas.grpcAddress;
   const reader = grpcCasResourceReader(() => casAddress);
-  const h = await createCoreHarness(database.store, { cas: reader });
-  const roots = join(h.dir, 'backends');
-  await mkdir(roots, { recursive: true });
   const logger = createLogger({ level: 'debug', write: (line) => h.logs.push(line) });
-  const cas = await startArtifactCas(
-    {
-      grpc: { port: 0 },
-      http: { port: 0 },
-      tokens: { jwks: h.core.issuer.jwks() },
-      backends: { filesystemRoots: [roots] },
-    },
-    { logger },
-  );
-  casAddress = cas.grpcAddress;
   const transfer = grpcCasBlobTransfer(() => casAddress);
   const made: Attestations[] = [];
   const signal = AbortSignal.timeout(600_000);
@@ -84,6 +75,7 @@ export async function createAttestationHarness(kind: TestDatabaseKind): Promise<
         ...(options.options ? { options: options.options } : {}),
         copier: { sweepGraceMs: 0, ...options.copier },
         ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.expiry ? { expiry: options.expiry } : {}),
       });
       made.push(attestations);
       return attestations;
@@ -122,8 +114,10 @@ export async function createAttestationHarness(kind: TestDatabaseKind): Promise<
       return described?.size;
     },
     async close() {
-      for (const attestations of made) await attestations.copier.stop();
-      await cas?.close();
+      for (const attestations of made) {
+        await attestations.copier.stop();
+        await attestations.expiry.stop();
+      }
       await h?.close();
       await database?.drop();
     },

@@ -18,16 +18,21 @@ export type TestDatabaseKind = 'postgres' | 'pglite';
 /** Both databases the data layer supports; `describe.each(DATABASE_KINDS)` runs a suite on each. */
 export const DATABASE_KINDS: readonly TestDatabaseKind[] = ['postgres', 'pglite'];
 
-export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
+/** `cacheTtlMs` turns the store's read cache on (off by default, as tests mostly check the database). */
+export async function createTestDatabase(
+  kind: TestDatabaseKind,
+  options: { cacheTtlMs?: number } = {},
+): Promise<TestDatabase> {
+  const cacheTtlMs = options.cacheTtlMs ?? 0;
   if (kind === 'pglite') {
-    const store = await DataStore.open({ kind: 'pglite' });
+    const store = await DataStore.open({ kind: 'pglite', cacheTtlMs });
     return { store, drop: () => store.close() };
   }
   const name = `cairn_test_${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`create database ${name}`));
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  const store = await DataStore.open({ kind: 'postgres', url: url.toString() });
+  const store = await DataStore.open({ kind: 'postgres', url: url.toString(), cacheTtlMs });
   return {
     store,
     url: url.toString(),

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
-import { describeProviderConformance } from '../conformance/index.js';
+import { describeProviderConformance } from '../testing/conformance/index.js';
+import { SwiftInspection } from '../testing/inspect/swift.js';
 import { awsS3Provider } from './provider.js';
-import { SwiftInspection } from './swift-inspection.js';
 
 describeProviderConformance('aws-s3 (OpenStack Swift s3api)', async () => {
   const info = inject('testServers').s3;

@@ -1,10 +1,10 @@
 import { CairnError, Code } from '@cairn/errors';
 import {
-  asRecord,
+  checkCredentialFields,
   optionalBoolean,
   optionalEndpoint,
   requiredString,
-} from '../object-store/credential-fields.js';
+} from '../core/credential-fields.js';
 
 /** Credentials of an `aws-s3` backend: an access key pair, a region, and for S3-compatible servers an endpoint. */
 export interface S3Credentials {
@@ -18,8 +18,15 @@ export interface S3Credentials {
 
 const WHAT = 'aws-s3 credentials';
 
+const SHAPE = {
+  what: WHAT,
+  need: 'accessKeyId, secretAccessKey and region',
+  required: ['accessKeyId', 'secretAccessKey', 'region'],
+  optional: ['endpoint', 'forcePathStyle'],
+} as const;
+
 export function parseS3Credentials(raw: unknown): S3Credentials {
-  const record = asRecord(raw, WHAT);
+  const record = checkCredentialFields(raw, SHAPE);
   const region = requiredString(record, 'region', WHAT);
   if (!/^[a-z0-9-]{1,64}$/.test(region)) {
     throw new CairnError(Code.InvalidArgument, `${WHAT}: "region" must look like "us-east-1"`);

@@ -7,17 +7,26 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CairnError, Code } from '@cairn/errors';
-import type { BlobRef } from '../core/digest.js';
-import type { BlobInfo, BlobMeta, ByteRange, Driver, StagedBlob } from '../core/provider.js';
-import { CLEANUP_TIMEOUT_MS } from '../object-store/abort.js';
+import { blobNotStored } from '../core/blob-not-stored.js';
+import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
+import type {
+  BlobInfo,
+  BlobMeta,
+  BlobRef,
+  ByteRange,
+  Driver,
+  StagedBlob,
+  SweepReport,
+} from '../core/provider.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
 import { blobKey, type ObjectLocation } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
-import { streamBody } from '../object-store/response-body.js';
+import { emptyBody, streamBody } from '../object-store/response-body.js';
 import { createS3Client, endpointLabel } from './client.js';
 import type { S3Credentials } from './credentials.js';
 import { fromS3Error, httpStatus, type S3ErrorContext } from './errors.js';
-import { stageS3Object } from './staged-object.js';
+import { sweepS3Leftovers } from './leftover-sweep.js';
+import { stageS3Object } from './staged-upload.js';
 
 /** S3 allows at most 10,000 parts per multipart upload. */
 const MAX_PARTS = 10_000;
@@ -63,7 +72,7 @@ export class S3Driver implements Driver {
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     if (range.length === 0) {
-      if (!(await this.stat(hex, signal))) throw notStored(hex);
+      if (!(await this.stat(hex, signal))) throw blobNotStored(hex);
       return emptyBody();
     }
     const end = range.length === undefined ? '' : String(range.offset + range.length - 1);
@@ -79,7 +88,7 @@ export class S3Driver implements Driver {
       );
       return streamBody(response.Body, signal, (error) => fromS3Error(error, this.#errors));
     } catch (error) {
-      if (errorName(error) === 'NoSuchKey') throw notStored(hex);
+      if (errorName(error) === 'NoSuchKey') throw blobNotStored(hex);
       throw fromS3Error(error, this.#errors);
     }
   }
@@ -140,6 +149,15 @@ export class S3Driver implements Driver {
     }
   }
 
+  /** Aborts multipart uploads and deletes probes a crash left, once older than `olderThanMs`. */
+  sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport> {
+    return sweepS3Leftovers(
+      { client: this.#client, location: this.#location, errors: this.#errors },
+      olderThanMs,
+      signal,
+    );
+  }
+
   async close(): Promise<void> {
     this.#client.destroy();
   }
@@ -157,12 +175,6 @@ export class S3Driver implements Driver {
   }
 }
 
-function notStored(hex: string): CairnError {
-  return new CairnError(Code.NotFound, `blob sha256:${hex} is not stored in this backend; upload it first`);
-}
-
 function errorName(error: unknown): string | undefined {
   return error instanceof Error ? error.name : undefined;
 }
-
-async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -50,6 +50,21 @@ describe('aws-s3 provider: credentials', () => {
     ).toEqual({ ...valid, endpoint: 'https://s3.example.test', forcePathStyle: false });
   });
 
+  it('lists every missing, mistyped and unknown field at once, by name only', () => {
+    expect(refusal(() => awsS3Provider.parseCredentials({})).message).toBe(
+      'aws-s3 credentials need accessKeyId, secretAccessKey and region (missing: accessKeyId, secretAccessKey, region); optional: endpoint, forcePathStyle',
+    );
+    expect(refusal(() => awsS3Provider.parseCredentials(undefined)).message).toContain(
+      '(missing: accessKeyId, secretAccessKey, region)',
+    );
+    const mixed = refusal(() =>
+      awsS3Provider.parseCredentials({ accessKeyId: 'AKIAEXAMPLE', secretKey: SECRET, region: 7 }),
+    );
+    expect(mixed.code).toBe(Code.InvalidArgument);
+    expect(mixed.message).toContain('(missing: secretAccessKey; not text: region; unknown: secretKey)');
+    expect(mixed.message).not.toContain(SECRET);
+  });
+
   it('reads the path-style flag as text, the only form the secret store and the control plane carry', () => {
     expect(awsS3Provider.parseCredentials({ ...valid, forcePathStyle: 'true' })).toEqual({
       ...valid,
@@ -62,12 +77,12 @@ describe('aws-s3 provider: credentials', () => {
   });
 
   it.each([
-    ['a string', 'not an object', /must be an object/],
-    ['no region', { ...valid, region: undefined }, /"region"/],
+    ['a string', 'not an object', /one object of strings/],
+    ['no region', { ...valid, region: undefined }, /missing: region/],
     ['a malformed region', { ...valid, region: 'EU West' }, /"region"/],
-    ['no access key id', { ...valid, accessKeyId: '' }, /"accessKeyId"/],
-    ['no secret', { ...valid, secretAccessKey: undefined }, /"secretAccessKey"/],
-    ['a secret of the wrong type', { ...valid, secretAccessKey: 42 }, /"secretAccessKey"/],
+    ['no access key id', { ...valid, accessKeyId: '' }, /missing: accessKeyId/],
+    ['no secret', { ...valid, secretAccessKey: undefined }, /missing: secretAccessKey/],
+    ['a secret of the wrong type', { ...valid, secretAccessKey: 42 }, /not text: secretAccessKey/],
     ['an ftp endpoint', { ...valid, endpoint: 'ftp://s3.example.test' }, /"endpoint"/],
     [
       'an endpoint with a password',

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { describeProviderConformance } from '../conformance/index.js';
-import { AzuriteInspection } from './azurite-inspection.js';
+import { describeProviderConformance } from '../testing/conformance/index.js';
+import { AzuriteInspection } from '../testing/inspect/azurite.js';
 import { azureBlobProvider } from './provider.js';
 
 describeProviderConformance('azure-blob (Azurite)', async (signal) => {

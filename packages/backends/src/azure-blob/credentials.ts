@@ -1,5 +1,11 @@
 import { CairnError, Code } from '@cairn/errors';
-import { asRecord, optionalEndpoint, requiredString } from '../object-store/credential-fields.js';
+import {
+  type CredentialShape,
+  credentialsMessage,
+  fieldProblems,
+  optionalEndpoint,
+  requiredString,
+} from '../core/credential-fields.js';
 
 /** A storage account's shared key, as Azurite and `az storage account keys list` give it. */
 export interface AzureSharedKeyCredentials {
@@ -26,8 +32,17 @@ export type AzureCredentials = AzureSharedKeyCredentials | AzureServicePrincipal
 
 const WHAT = 'azure-blob credentials';
 
+const SHARED_KEY = ['accountKey'];
+const SERVICE_PRINCIPAL = ['tenantId', 'clientId', 'clientSecret'];
+const SHAPE: CredentialShape = {
+  what: WHAT,
+  need: "accountName and either accountKey (a shared key) or a service principal's tenantId, clientId and clientSecret",
+  required: ['accountName'],
+  optional: ['endpoint', 'authorityHost'],
+};
+
 export function parseAzureCredentials(raw: unknown): AzureCredentials {
-  const record = asRecord(raw, WHAT);
+  const record = checkShape(raw);
   const accountName = requiredString(record, 'accountName', WHAT);
   if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
     throw new CairnError(
@@ -38,12 +53,6 @@ export function parseAzureCredentials(raw: unknown): AzureCredentials {
   const endpoint = optionalEndpoint(record, 'endpoint', WHAT);
   const withEndpoint = endpoint === undefined ? {} : { endpoint };
   if (record.accountKey !== undefined) {
-    if (record.clientSecret !== undefined) {
-      throw new CairnError(
-        Code.InvalidArgument,
-        `${WHAT} must hold either "accountKey" or a service principal ("tenantId", "clientId", "clientSecret"), not both`,
-      );
-    }
     const accountKey = requiredString(record, 'accountKey', WHAT);
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(accountKey)) {
       throw new CairnError(
@@ -52,12 +61,6 @@ export function parseAzureCredentials(raw: unknown): AzureCredentials {
       );
     }
     return { kind: 'shared-key', accountName, accountKey, ...withEndpoint };
-  }
-  if (record.tenantId === undefined && record.clientId === undefined && record.clientSecret === undefined) {
-    throw new CairnError(
-      Code.InvalidArgument,
-      `${WHAT} need "accountKey", or "tenantId", "clientId" and "clientSecret" of a service principal`,
-    );
   }
   const authorityHost = optionalEndpoint(record, 'authorityHost', WHAT);
   const tenantId = requiredString(record, 'tenantId', WHAT);
@@ -72,7 +75,32 @@ export function parseAzureCredentials(raw: unknown): AzureCredentials {
   };
 }
 
-/** The blob service URL of the account. */
-export function blobServiceUrl(credentials: AzureCredentials): string {
-  return credentials.endpoint ?? `https://${credentials.accountName}.blob.core.windows.net`;
+/**
+ * The record, once it holds accountName and exactly one way to sign in, every field of it present, and
+ * nothing unknown; otherwise one INVALID_ARGUMENT listing every field that is missing, not text or unknown.
+ */
+function checkShape(raw: unknown): Readonly<Record<string, unknown>> {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new CairnError(
+      Code.InvalidArgument,
+      `${WHAT} need ${SHAPE.need}, as the fields of one object of strings`,
+    );
+  }
+  const record = (raw ?? {}) as Readonly<Record<string, unknown>>;
+  const present = (field: string) => record[field] !== undefined;
+  const usesKey = SHARED_KEY.some(present);
+  const usesPrincipal = SERVICE_PRINCIPAL.some(present);
+  if (usesKey && usesPrincipal) {
+    throw new CairnError(
+      Code.InvalidArgument,
+      `${WHAT} must hold either "accountKey" or a service principal ("tenantId", "clientId", "clientSecret"), not both; remove one`,
+    );
+  }
+  const required = [...SHAPE.required, ...(usesKey ? SHARED_KEY : usesPrincipal ? SERVICE_PRINCIPAL : [])];
+  const known = [...SHAPE.required, ...SHARED_KEY, ...SERVICE_PRINCIPAL, ...SHAPE.optional];
+  // Neither way to sign in given: say what either would take.
+  const choice = usesKey || usesPrincipal ? [] : [`accountKey or ${SERVICE_PRINCIPAL.join('/')}`];
+  const problems = fieldProblems(record, required, known, choice);
+  if (problems !== '') throw new CairnError(Code.InvalidArgument, credentialsMessage(SHAPE, problems));
+  return record;
 }

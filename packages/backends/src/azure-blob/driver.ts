@@ -1,15 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import { CairnError, Code } from '@cairn/errors';
-import type { BlobRef } from '../core/digest.js';
-import type { BlobInfo, BlobMeta, ByteRange, Driver, StagedBlob } from '../core/provider.js';
-import { abortReason, CLEANUP_TIMEOUT_MS } from '../object-store/abort.js';
+import { abortError, CairnError, Code } from '@cairn/errors';
+import { blobNotStored } from '../core/blob-not-stored.js';
+import { CLEANUP_TIMEOUT_MS, STORAGE_ABORT_WORDING } from '../core/cancellation.js';
+import type {
+  BlobInfo,
+  BlobMeta,
+  BlobRef,
+  ByteRange,
+  Driver,
+  StagedBlob,
+  SweepReport,
+} from '../core/provider.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
 import { blobKey, type ObjectLocation } from '../object-store/location.js';
 import { partSizeFor } from '../object-store/part-pipeline.js';
-import { streamBody } from '../object-store/response-body.js';
-import { createContainerClient } from './client.js';
-import { type AzureCredentials, blobServiceUrl } from './credentials.js';
+import { emptyBody, streamBody } from '../object-store/response-body.js';
+import { blobServiceUrl, createContainerClient } from './client.js';
+import type { AzureCredentials } from './credentials.js';
 import {
   type AzureErrorContext,
   azureErrorCode,
@@ -17,7 +25,8 @@ import {
   containerNotFound,
   fromAzureError,
 } from './errors.js';
-import { stageAzureBlob } from './staged-blob.js';
+import { sweepAzureLeftovers } from './leftover-sweep.js';
+import { stageAzureBlob } from './staged-upload.js';
 
 /** A block blob has at most 50,000 committed blocks. */
 const MAX_BLOCKS = 50_000;
@@ -46,7 +55,7 @@ export class AzureBlobDriver implements Driver {
   }
 
   async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
-    if (signal.aborted) throw abortReason(signal);
+    if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
     const layout = {
       partSize: partSizeFor(blob.size, this.#blockSize, MAX_BLOCKS),
       maxInFlight: this.#maxBlocksInFlight,
@@ -59,7 +68,7 @@ export class AzureBlobDriver implements Driver {
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     if (range.length === 0) {
-      if (!(await this.stat(hex, signal))) throw notStored(hex);
+      if (!(await this.stat(hex, signal))) throw blobNotStored(hex);
       return emptyBody();
     }
     try {
@@ -68,7 +77,7 @@ export class AzureBlobDriver implements Driver {
       });
       return streamBody(response.readableStreamBody, signal, (error) => fromAzureError(error, this.#errors));
     } catch (error) {
-      if (azureErrorCode(error) === 'BlobNotFound') throw notStored(hex);
+      if (azureErrorCode(error) === 'BlobNotFound') throw blobNotStored(hex);
       throw fromAzureError(error, this.#errors);
     }
   }
@@ -116,15 +125,18 @@ export class AzureBlobDriver implements Driver {
     }
   }
 
+  /** Deletes uncommitted blobs and probes a crash left, once idle longer than `olderThanMs`. */
+  sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport> {
+    return sweepAzureLeftovers(
+      { container: this.#container, location: this.#location, errors: this.#errors },
+      olderThanMs,
+      signal,
+    );
+  }
+
   async close(): Promise<void> {}
 
   #blobClient(hex: string) {
     return this.#container.getBlockBlobClient(blobKey(this.#location, hex));
   }
 }
-
-function notStored(hex: string): CairnError {
-  return new CairnError(Code.NotFound, `blob sha256:${hex} is not stored in this backend; upload it first`);
-}
-
-async function* emptyBody(): AsyncGenerator<Uint8Array> {}

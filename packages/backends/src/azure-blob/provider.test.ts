@@ -58,15 +58,32 @@ describe('azure-blob provider: credentials', () => {
     });
   });
 
+  it('lists what is missing, naming both ways to sign in when neither is given', () => {
+    expect(refusal(() => azureBlobProvider.parseCredentials({})).message).toBe(
+      "azure-blob credentials need accountName and either accountKey (a shared key) or a service principal's tenantId, clientId and clientSecret (missing: accountName, accountKey or tenantId/clientId/clientSecret); optional: endpoint, authorityHost",
+    );
+    expect(
+      refusal(() => azureBlobProvider.parseCredentials({ accountName: 'cairnevidence', clientId: 'app' }))
+        .message,
+    ).toContain('(missing: tenantId, clientSecret)');
+    const unknown = refusal(() => azureBlobProvider.parseCredentials({ ...sharedKey, sasToken: SECRET }));
+    expect(unknown.message).toContain('(unknown: sasToken)');
+    expect(unknown.message).not.toContain(SECRET);
+  });
+
   it.each([
-    ['a string', 'not an object', /must be an object/],
-    ['no account name', { accountKey: KEY }, /"accountName"/],
+    ['a string', 'not an object', /one object of strings/],
+    ['no account name', { accountKey: KEY }, /missing: accountName/],
     ['a malformed account name', { ...sharedKey, accountName: 'Has Spaces' }, /"accountName"/],
     ['a key that is not base64', { ...sharedKey, accountKey: `${SECRET}!` }, /"accountKey"/],
     ['a key and a service principal', { ...principal, accountKey: KEY }, /either "accountKey"/],
-    ['neither a key nor a service principal', { accountName: 'cairnevidence' }, /"accountKey"/],
-    ['a service principal without secret', { ...principal, clientSecret: undefined }, /"clientSecret"/],
-    ['a service principal without tenant', { ...principal, tenantId: '' }, /"tenantId"/],
+    ['neither a key nor a service principal', { accountName: 'cairnevidence' }, /missing: accountKey or/],
+    [
+      'a service principal without secret',
+      { ...principal, clientSecret: undefined },
+      /missing: clientSecret/,
+    ],
+    ['a service principal without tenant', { ...principal, tenantId: '' }, /missing: tenantId/],
     ['an endpoint that is not http(s)', { ...sharedKey, endpoint: 'file:///tmp' }, /"endpoint"/],
   ])('refuses %s, naming the field but never a value', (_, raw, field) => {
     const error = refusal(() => azureBlobProvider.parseCredentials(raw));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CairnError, Code } from '@cairn/errors';
 import { describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../testing/memory-driver.js';
 import { createBlobStore } from './blob-store.js';
-import { MemoryDriver } from './memory-driver.js';
 
 const live = new AbortController().signal;
 

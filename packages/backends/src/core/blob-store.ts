@@ -1,8 +1,9 @@
-import { CairnError, Code } from '@cairn/errors';
-import { abortable, throwIfAborted } from './abort.js';
+import { requireSha256Hex } from '@cairn/digest';
+import { abortable, CairnError, Code, throwIfAborted } from '@cairn/errors';
+import { blobNotStored } from './blob-not-stored.js';
 import { BlobUpload } from './blob-upload.js';
-import { type BlobRef, isSha256Hex } from './digest.js';
-import type { BlobInfo, BlobMeta, ByteRange, Driver } from './provider.js';
+import { OPERATION_ABORT_WORDING } from './cancellation.js';
+import type { BlobInfo, BlobMeta, BlobRef, ByteRange, Driver, SweepReport } from './provider.js';
 import { clampRange } from './range.js';
 import { verifiedRead } from './verified-read.js';
 
@@ -22,13 +23,24 @@ export interface BlobStore {
     signal: AbortSignal,
     meta?: BlobMeta,
   ): Promise<{ existed: boolean }>;
-  /** Starts an upload fed chunk by chunk (one gRPC Write, or several when a client resumes). */
-  beginUpload(blob: BlobRef, signal: AbortSignal, meta?: BlobMeta): Promise<BlobUpload>;
+  /**
+   * Starts an upload fed chunk by chunk (one gRPC Write, or several when a client resumes). With a
+   * `resumeKey` on a backend whose uploads any process can continue (`resumableUploads`), it picks up what
+   * is staged under that key, its bytes hashed again (`received` says how many); elsewhere the key is
+   * ignored and the upload starts empty.
+   */
+  beginUpload(blob: BlobRef, signal: AbortSignal, meta?: BlobMeta, resumeKey?: string): Promise<BlobUpload>;
+  /** Whether an upload suspended here can be continued by another process (another CAS replica). */
+  readonly resumableUploads: boolean;
+  /** Bytes staged under `resumeKey` (see `beginUpload`); undefined when none are or uploads do not resume. */
+  stagedBytes(blob: BlobRef, resumeKey: string, signal: AbortSignal): Promise<number | undefined>;
   /** The verified bytes of `range`; NOT_FOUND if not stored, OUT_OF_RANGE if the range starts past the end. */
   download(hex: string, range: ByteRange, signal: AbortSignal): Promise<Download>;
   exists(hex: string, signal: AbortSignal): Promise<boolean>;
   describe(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined>;
   checkWriteAccess(signal: AbortSignal): Promise<void>;
+  /** Removes leftovers of unfinished uploads idle at least `olderThanMs` (see `Driver.sweepLeftovers`). */
+  sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport>;
   close(): Promise<void>;
 }
 
@@ -42,13 +54,16 @@ export interface Download {
 
 export function createBlobStore(driver: Driver): BlobStore {
   const stat = async (hex: string, signal: AbortSignal) => {
-    assertHex(hex);
-    throwIfAborted(signal);
+    requireSha256Hex(hex);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
     return driver.stat(hex, signal);
   };
-  const beginUpload = async (blob: BlobRef, signal: AbortSignal, meta: BlobMeta = {}) => {
+  const beginUpload = async (blob: BlobRef, signal: AbortSignal, meta: BlobMeta = {}, resumeKey?: string) => {
     assertBlobRef(blob);
-    throwIfAborted(signal);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
+    if (resumeKey !== undefined && driver.resumable) {
+      return BlobUpload.resumed(blob, await driver.resumable.open(blob, meta, resumeKey, signal), signal);
+    }
     return new BlobUpload(blob, await driver.stage(blob, meta, signal));
   };
 
@@ -58,7 +73,8 @@ export function createBlobStore(driver: Driver): BlobStore {
       if (await stat(blob.hex, signal)) return { existed: true };
       const upload = await beginUpload(blob, signal, meta);
       try {
-        for await (const chunk of abortable(source, signal)) await upload.write(chunk, signal);
+        for await (const chunk of abortable(source, signal, OPERATION_ABORT_WORDING))
+          await upload.write(chunk, signal);
         await upload.finish(signal);
       } catch (error) {
         await upload.abort();
@@ -68,10 +84,17 @@ export function createBlobStore(driver: Driver): BlobStore {
     },
 
     beginUpload,
+    resumableUploads: driver.resumable !== undefined,
+
+    async stagedBytes(blob, resumeKey, signal) {
+      assertBlobRef(blob);
+      throwIfAborted(signal, OPERATION_ABORT_WORDING);
+      return driver.resumable?.size(blob, resumeKey, signal);
+    },
 
     async download(hex, range, signal) {
       const info = await stat(hex, signal);
-      if (!info) throw notFound(hex);
+      if (!info) throw blobNotStored(hex);
       const { offset, length } = clampRange(range, info.size);
       return { info, offset, length, body: verifiedRead(driver, info, offset, length, signal) };
     },
@@ -82,26 +105,20 @@ export function createBlobStore(driver: Driver): BlobStore {
 
     describe: stat,
     checkWriteAccess: async (signal) => {
-      throwIfAborted(signal);
+      throwIfAborted(signal, OPERATION_ABORT_WORDING);
       return driver.checkWriteAccess(signal);
+    },
+    sweepLeftovers: async (olderThanMs, signal) => {
+      throwIfAborted(signal, OPERATION_ABORT_WORDING);
+      return driver.sweepLeftovers ? driver.sweepLeftovers(olderThanMs, signal) : { removed: 0, left: 0 };
     },
     close: () => driver.close(),
   };
-}
-
-function assertHex(hex: string): void {
-  if (!isSha256Hex(hex)) {
-    throw new CairnError(Code.InvalidArgument, 'a digest must be 64 lower-case hex characters');
-  }
 }
 
 function assertBlobRef(blob: BlobRef): void {
   if (!Number.isSafeInteger(blob.size) || blob.size < 0) {
     throw new CairnError(Code.InvalidArgument, `size ${blob.size} is not a non-negative integer`);
   }
-  assertHex(blob.hex);
-}
-
-function notFound(hex: string): CairnError {
-  return new CairnError(Code.NotFound, `blob sha256:${hex} is not stored in this backend; upload it first`);
+  requireSha256Hex(blob.hex);
 }

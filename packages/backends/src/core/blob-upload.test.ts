@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { CairnError, Code } from '@cairn/errors';
 import { describe, expect, it } from 'vitest';
+import { PartPipeline } from '../object-store/part-pipeline.js';
+import { MemoryDriver } from '../testing/memory-driver.js';
 import { BlobUpload } from './blob-upload.js';
-import { MemoryDriver } from './memory-driver.js';
+import type { StagedBlob } from './provider.js';
 
 const bytes = Buffer.from('attested evidence');
 const blob = { hex: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
@@ -108,5 +110,69 @@ describe('BlobUpload', () => {
     await finishing;
     expect(upload.state).toBe('committed');
     expect(driver.calls).not.toContain('abort');
+  });
+
+  describe('on a driver that keeps what the storage server did not store', () => {
+    /** Parts of 4 bytes, one at a time, to a server that refuses them while `down`. */
+    function partStaging() {
+      const server = {
+        down: false,
+        parts: new Map<number, Buffer>(),
+        stored: undefined as Buffer | undefined,
+      };
+      const away = () => new CairnError(Code.Unavailable, 'cannot reach the storage server');
+      const pipeline = new PartPipeline(blob.size, { partSize: 4, maxInFlight: 1 }, async (index, part) => {
+        if (server.down) throw away();
+        server.parts.set(index, Buffer.from(part));
+      });
+      const staged: StagedBlob = {
+        write: (chunk, signal) => pipeline.write(chunk, signal),
+        async commit(signal) {
+          const last = await pipeline.finish(signal);
+          if (server.down) throw away();
+          server.parts.set(last.index, Buffer.from(last.bytes));
+          server.stored = Buffer.concat(
+            [...server.parts.entries()].sort(([a], [b]) => a - b).map(([, b]) => b),
+          );
+        },
+        abort: () => pipeline.cancel(),
+        retryFailed: () => pipeline.retryFailed(),
+      };
+      return { server, upload: new BlobUpload(blob, staged) };
+    }
+
+    it('stays open after UNAVAILABLE, counting only what the driver took, and stores every byte once resumed', async () => {
+      const { server, upload } = partStaging();
+      await upload.write(bytes.subarray(0, 6), live);
+      server.down = true;
+      await upload.write(bytes.subarray(6, 9), live).catch(() => undefined);
+      // The refused part surfaces at the next write, which takes nothing.
+      expect(await codeOf(upload.write(bytes.subarray(9, 12), live))).toBe(Code.Unavailable);
+      expect(upload.state).toBe('open');
+      expect(upload.received).toBeLessThan(12);
+      server.down = false;
+      await upload.write(bytes.subarray(upload.received), live);
+      await upload.finish(live);
+      expect(upload.state).toBe('committed');
+      expect(server.stored?.equals(bytes)).toBe(true);
+    });
+
+    it('tries a commit the server refused again, without hashing twice', async () => {
+      const { server, upload } = partStaging();
+      await upload.write(bytes, live);
+      server.down = true;
+      expect(await codeOf(upload.finish(live))).toBe(Code.Unavailable);
+      expect(upload.state).toBe('open');
+      server.down = false;
+      await upload.finish(live);
+      expect(upload.state).toBe('committed');
+      expect(server.stored?.equals(bytes)).toBe(true);
+    });
+
+    it('still aborts on a failure that is not the server being away', async () => {
+      const { upload } = partStaging();
+      expect(await codeOf(upload.write(Buffer.alloc(blob.size + 1), live))).toBe(Code.InvalidArgument);
+      expect(upload.state).toBe('aborted');
+    });
   });
 });

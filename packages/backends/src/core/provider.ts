@@ -1,4 +1,8 @@
-import type { BlobRef } from './digest.js';
+/** A blob's identity: its sha256 (64 lower-case hex characters) and its size in bytes. */
+export interface BlobRef {
+  readonly hex: string;
+  readonly size: number;
+}
 
 export type ProviderKind = 'filesystem' | 'oci' | 'aws-s3' | 'azure-blob';
 
@@ -41,7 +45,28 @@ export interface Provider<Credentials> {
 export interface DriverConfig<Credentials> {
   readonly location: string;
   readonly credentials: Credentials;
+  /**
+   * A folder on this host where a driver whose server cannot list its own leftovers (an OCI registry has
+   * no listing of upload sessions) notes each upload while it is open, so `sweepLeftovers` — in this
+   * process or the next one after a crash — can find and remove what a crash left. Absent: no notes, and
+   * such leftovers wait for the server's own expiry.
+   */
+  readonly journalDir?: string;
 }
+
+/** What one sweep of a backend's leftovers did. */
+export interface SweepReport {
+  /** Leftovers removed: staging files, multipart uploads, uncommitted blobs, upload sessions, probes. */
+  readonly removed: number;
+  /**
+   * Leftovers old enough that this sweep found but could not remove (a failed request, or a registry
+   * upload session no client can address any more); a later sweep or the server's own expiry takes them.
+   */
+  readonly left: number;
+}
+
+/** Most leftovers one sweep removes; the rest wait for the next sweep, so one sweep stays bounded. */
+export const SWEEP_LIMIT = 1000;
 
 /**
  * The raw storage operations of one backend. A driver trusts its caller: bytes handed to a `StagedBlob`
@@ -63,8 +88,48 @@ export interface Driver {
   stat(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined>;
   /** Proves real write access (writes, reads back and removes a probe); throws a CairnError otherwise. */
   checkWriteAccess(signal: AbortSignal): Promise<void>;
+  /**
+   * Removes what uploads that never finished left on the server — a crashed process's staging files,
+   * multipart uploads, uncommitted blocks, upload sessions, write probes — once untouched for at least
+   * `olderThanMs`, so an upload still live in another process (another replica) is never touched. Only
+   * names this driver creates are considered, and at most `SWEEP_LIMIT` are removed per call. Optional:
+   * a driver that leaves nothing behind has nothing to sweep.
+   */
+  sweepLeftovers?(olderThanMs: number, signal: AbortSignal): Promise<SweepReport>;
+  /**
+   * Uploads any process can continue, present when the driver stages where every replica sees it (a
+   * filesystem backend's staging folder) and can read its own staged bytes back to hash them again.
+   * Absent for servers whose unfinished uploads cannot be read (multipart parts, uncommitted blocks,
+   * registry sessions): those resume only in the process holding the hash state.
+   */
+  readonly resumable?: ResumableStaging;
   /** Releases connections and handles. */
   close(): Promise<void>;
+}
+
+/** Staging kept under a key the caller picks (its upload's name), so another process can pick it up. */
+export interface ResumableStaging {
+  /**
+   * Starts staging `blob` under `key`, or picks up what is staged under it already — by this process or
+   * another, alive or dead: `staged` appends after the `size` bytes held, which `stagedBytes` reads back
+   * once for the caller to hash again. ABORTED (`upload_busy`) while another open of it writes.
+   */
+  open(blob: BlobRef, meta: BlobMeta, key: string, signal: AbortSignal): Promise<ResumedStage>;
+  /** Bytes staged under `key`, or undefined when nothing is. */
+  size(blob: BlobRef, key: string, signal: AbortSignal): Promise<number | undefined>;
+}
+
+export interface ResumedStage {
+  readonly staged: SuspendableStagedBlob;
+  /** Bytes already staged: 0 for a new upload. */
+  readonly size: number;
+  /** Those bytes from the first, read once before any write. */
+  stagedBytes(signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+export interface SuspendableStagedBlob extends StagedBlob {
+  /** Writes what is buffered and lets go, keeping everything staged for the next `open` of its key. */
+  suspend(): Promise<void>;
 }
 
 export interface StagedBlob {
@@ -81,4 +146,11 @@ export interface StagedBlob {
    * flight. Takes no signal: it runs when the caller's signal has already fired, and must still clean up.
    */
   abort(): Promise<void>;
+  /**
+   * After a `write` or `commit` failed because the storage server could not be reached: keeps what the
+   * server did not store so that the next `write` or `commit` sends it again, and answers true; false
+   * when this upload cannot go on (the caller aborts it then). Drivers without it are aborted on any
+   * failure. A `write` of such a driver takes a whole chunk or, when it throws, none of it.
+   */
+  retryFailed?(): boolean;
 }

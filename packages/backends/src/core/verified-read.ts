@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CairnError, Code } from '@cairn/errors';
-import { abortError } from './abort.js';
+import { abortError, CairnError, Code } from '@cairn/errors';
+import { OPERATION_ABORT_WORDING } from './cancellation.js';
 import type { BlobInfo, Driver } from './provider.js';
 
 /**
@@ -34,7 +34,7 @@ export async function* verifiedRead(
       }
     }
   } catch (error) {
-    throw signal.aborted ? abortError(signal) : CairnError.from(error);
+    throw signal.aborted ? abortError(signal, OPERATION_ABORT_WORDING) : CairnError.from(error);
   }
   const actual = hash.digest('hex');
   if (position !== info.size || actual !== info.hex) {

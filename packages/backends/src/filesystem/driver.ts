@@ -2,16 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CairnError, Code } from '@cairn/errors';
-import { throwIfAborted } from '../core/abort.js';
-import type { BlobRef } from '../core/digest.js';
-import { isSha256Hex } from '../core/digest.js';
-import type { BlobInfo, BlobMeta, ByteRange, Driver, StagedBlob } from '../core/provider.js';
-import { errnoOf, fsError } from './fs-errors.js';
-import { DIRECTORY_MODE, FILE_MODE, Layout, PROBE_PREFIX } from './layout.js';
-import { encodeSidecar, readSidecar } from './sidecar.js';
-import { StagedFile } from './staged-file.js';
-import { sweepStaging } from './sweep.js';
+import { requireSha256Hex } from '@cairn/digest';
+import { CairnError, Code, throwIfAborted } from '@cairn/errors';
+import { blobNotStored } from '../core/blob-not-stored.js';
+import { OPERATION_ABORT_WORDING } from '../core/cancellation.js';
+import type {
+  BlobInfo,
+  BlobMeta,
+  BlobRef,
+  ByteRange,
+  Driver,
+  ResumableStaging,
+  ResumedStage,
+  StagedBlob,
+  SweepReport,
+} from '../core/provider.js';
+import { DIRECTORY_MODE, FILE_MODE, Layout, PROBE_PREFIX, requireRoot } from './client.js';
+import { errnoOf, fromFilesystemError } from './errors.js';
+import { encodeSidecar, readSidecar } from './metadata-sidecar.js';
+import { keyedStagingPath, StagedFile } from './staged-upload.js';
+import { sweepStaging } from './staging-sweep.js';
 
 /** Big enough to read at disk speed, small enough that a download holds about one chunk at a time. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -26,16 +36,58 @@ export class FilesystemDriver implements Driver {
     this.layout = new Layout(root);
   }
 
-  async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
-    assertHex(blob.hex);
+  /**
+   * Every replica serving this folder sees its staging files, and a staged file reads back: an upload
+   * interrupted on one replica continues on whichever the client reaches next.
+   */
+  readonly resumable: ResumableStaging = {
+    open: (blob, meta, key, signal) => this.#openKeyed(blob, meta, key, signal),
+    size: async (blob, key, signal) => {
+      requireSha256Hex(blob.hex);
+      throwIfAborted(signal, OPERATION_ABORT_WORDING);
+      try {
+        const file = await stat(keyedStagingPath(this.layout, blob, key));
+        return file.isFile() ? file.size : undefined;
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') return undefined;
+        throw fromFilesystemError(error, this.layout.root, 'look up a staged upload');
+      }
+    },
+  };
+
+  async #openKeyed(blob: BlobRef, meta: BlobMeta, key: string, signal: AbortSignal): Promise<ResumedStage> {
+    requireSha256Hex(blob.hex);
     this.#expectOpen();
     const sidecar = encodeSidecar(meta);
-    throwIfAborted(signal);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
+    let opened: { staged: StagedFile; size: number };
+    try {
+      opened = await StagedFile.openKeyed(this.layout, blob, sidecar, key, (settled) =>
+        this.#staged.delete(settled),
+      );
+    } catch (error) {
+      if (error instanceof CairnError) throw error;
+      throw fromFilesystemError(error, this.layout.root, 'stage a blob');
+    }
+    const { staged, size } = opened;
+    if (this.#closed) {
+      await staged.suspend();
+      this.#expectOpen();
+    }
+    this.#staged.add(staged);
+    return { staged, size, stagedBytes: (readSignal) => staged.stagedBytes(size, readSignal) };
+  }
+
+  async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
+    requireSha256Hex(blob.hex);
+    this.#expectOpen();
+    const sidecar = encodeSidecar(meta);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
     let staged: StagedFile;
     try {
       staged = await StagedFile.open(this.layout, blob, sidecar, (settled) => this.#staged.delete(settled));
     } catch (error) {
-      throw fsError(error, this.layout.root, 'stage a blob');
+      throw fromFilesystemError(error, this.layout.root, 'stage a blob');
     }
     if (this.#closed) {
       // close() ran while the file was being created; it could not abort what it did not know of.
@@ -47,37 +99,41 @@ export class FilesystemDriver implements Driver {
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-    assertHex(hex);
-    throwIfAborted(signal);
+    requireSha256Hex(hex);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
     try {
       await stat(this.layout.blobPath(hex));
     } catch (error) {
-      if (errnoOf(error) === 'ENOENT') throw notStored(hex);
-      throw fsError(error, this.layout.root, 'read a blob');
+      if (errnoOf(error) === 'ENOENT') throw blobNotStored(hex);
+      throw fromFilesystemError(error, this.layout.root, 'read a blob');
     }
     // The file is opened only once iteration starts, so a body nobody reads holds no descriptor.
     return readChunks(this.layout, hex, range, signal);
   }
 
   async stat(hex: string, signal: AbortSignal): Promise<BlobInfo | undefined> {
-    assertHex(hex);
-    throwIfAborted(signal);
+    requireSha256Hex(hex);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
     try {
       const file = await stat(this.layout.blobPath(hex));
       if (!file.isFile()) return undefined;
       return { hex, size: file.size, ...(await readSidecar(this.layout, hex, signal)) };
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return undefined;
-      throw fsError(error, this.layout.root, 'look up a blob');
+      throw fromFilesystemError(error, this.layout.root, 'look up a blob');
     }
   }
 
-  /** Creates the directories if missing, then writes, reads back and removes a probe file in the root. */
+  /**
+   * Checks that the root is a directory, creates its subfolders if missing, then writes, reads back and
+   * removes a probe file in the root.
+   */
   async checkWriteAccess(signal: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
+    throwIfAborted(signal, OPERATION_ABORT_WORDING);
     const { root, blobsDir, stagingDir } = this.layout;
     const probe = join(root, `${PROBE_PREFIX}${randomBytes(8).toString('hex')}`);
     const payload = randomBytes(32);
+    await requireRoot(root);
     try {
       await mkdir(blobsDir, { recursive: true, mode: DIRECTORY_MODE });
       await mkdir(stagingDir, { recursive: true, mode: DIRECTORY_MODE });
@@ -90,7 +146,7 @@ export class FilesystemDriver implements Driver {
         );
       }
     } catch (error) {
-      throw fsError(error, root, 'write a probe file');
+      throw fromFilesystemError(error, root, 'write a probe file');
     } finally {
       await rm(probe, { force: true }).catch(() => undefined);
     }
@@ -108,6 +164,11 @@ export class FilesystemDriver implements Driver {
     return sweepStaging(this.layout, olderThanMs, live, signal);
   }
 
+  /** The driver contract's name for `sweepStaging`: a directory's leftovers are its staging files and probes. */
+  async sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport> {
+    return { removed: await this.sweepStaging(olderThanMs, signal), left: 0 };
+  }
+
   #expectOpen(): void {
     if (this.#closed) throw new CairnError(Code.FailedPrecondition, 'this backend was closed; open it again');
   }
@@ -115,7 +176,8 @@ export class FilesystemDriver implements Driver {
   /** Aborts uploads still in progress, which closes their files and removes them. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#staged].map((staged) => staged.abort()));
+    // A keyed upload stays staged for a client to resume elsewhere; an unkeyed one has no other taker.
+    await Promise.all([...this.#staged].map((staged) => (staged.keyed ? staged.suspend() : staged.abort())));
   }
 }
 
@@ -137,19 +199,9 @@ async function* readChunks(
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') throw notStored(hex);
-    throw fsError(error, layout.root, 'read a blob');
+    if (errnoOf(error) === 'ENOENT') throw blobNotStored(hex);
+    throw fromFilesystemError(error, layout.root, 'read a blob');
   } finally {
     stream.destroy();
   }
-}
-
-function assertHex(hex: string): void {
-  if (!isSha256Hex(hex)) {
-    throw new CairnError(Code.InvalidArgument, 'a digest must be 64 lower-case hex characters');
-  }
-}
-
-function notStored(hex: string): CairnError {
-  return new CairnError(Code.NotFound, `blob sha256:${hex} is not stored in this backend; upload it first`);
 }

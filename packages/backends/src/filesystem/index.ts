@@ -1,10 +1,6 @@
+export { DIRECTORY_MODE, FILE_MODE, Layout } from './client.js';
+export { type FilesystemCredentials, parseFilesystemCredentials } from './credentials.js';
 export { FilesystemDriver } from './driver.js';
-export { flipStoredByte, listLeftovers, listStoredBlobs } from './inspect.js';
-export { DIRECTORY_MODE, FILE_MODE, Layout } from './layout.js';
-export {
-  type FilesystemCredentials,
-  type FilesystemProvider,
-  filesystemProvider,
-  parseFilesystemLocation,
-} from './provider.js';
-export { DEFAULT_STAGING_MAX_AGE_MS } from './sweep.js';
+export { parseFilesystemLocation } from './location.js';
+export { type FilesystemProvider, filesystemProvider } from './provider.js';
+export { DEFAULT_STAGING_MAX_AGE_MS } from './staging-sweep.js';

@@ -83,6 +83,49 @@ describe('PartPipeline', () => {
     await expect(pipeline.write(bytes(10, 10), live)).rejects.toBe(refused);
   });
 
+  it('keeps a part the server refused and sends it again after retryFailed; a refused write takes nothing', async () => {
+    const { started, upload } = heldUploads();
+    const pipeline = new PartPipeline(35, { partSize: 10, maxInFlight: 2 }, upload);
+    await pipeline.write(bytes(20), live);
+    const refused = new CairnError(Code.Unavailable, 'storage server away');
+    started[0]?.finish(refused);
+    started[1]?.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(pipeline.write(bytes(10, 20), live)).rejects.toBe(refused);
+    expect(started).toHaveLength(2);
+
+    expect(pipeline.retryFailed()).toBe(true);
+    // The same bytes again: the refused write took none of them.
+    await pipeline.write(bytes(10, 20), live);
+    expect(started.slice(2).map((part) => part.index)).toEqual([0, 2]);
+    expect([...(started[2]?.bytes ?? [])]).toEqual([...bytes(10)]);
+    for (const part of started.slice(2)) part.finish();
+    await pipeline.write(bytes(5, 30), live);
+    expect({ ...(await pipeline.finish(live)), bytes: undefined }).toEqual({ index: 3, bytes: undefined });
+  });
+
+  it('reports a part refused while finishing, and hands back the same last part once it went again', async () => {
+    const { started, upload } = heldUploads();
+    const pipeline = new PartPipeline(15, { partSize: 10, maxInFlight: 2 }, upload);
+    await pipeline.write(bytes(15), live);
+    const finishing = pipeline.finish(live);
+    started[0]?.finish(new CairnError(Code.Unavailable, 'storage server away'));
+    await expect(finishing).rejects.toMatchObject({ code: Code.Unavailable });
+    expect(pipeline.retryFailed()).toBe(true);
+    const again = pipeline.finish(live);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started.map((part) => part.index)).toEqual([0, 0]);
+    started[1]?.finish();
+    expect([...(await again).bytes]).toEqual([...bytes(5, 10)]);
+    expect([...(await pipeline.finish(live)).bytes]).toEqual([...bytes(5, 10)]);
+  });
+
+  it('cannot retry once cancelled', async () => {
+    const pipeline = new PartPipeline(15, { partSize: 10, maxInFlight: 2 }, async () => {});
+    await pipeline.cancel();
+    expect(pipeline.retryFailed()).toBe(false);
+  });
+
   it('cancel stops parts on their way and ends a waiting write', async () => {
     const { started, upload } = heldUploads();
     const pipeline = new PartPipeline(40, { partSize: 10, maxInFlight: 1 }, upload);

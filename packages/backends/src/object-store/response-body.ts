@@ -1,5 +1,5 @@
-import { CairnError, Code } from '@cairn/errors';
-import { abortReason } from './abort.js';
+import { abortError, CairnError, Code, isAbortError } from '@cairn/errors';
+import { STORAGE_ABORT_WORDING } from '../core/cancellation.js';
 
 interface DestroyableStream {
   destroy?(error?: Error): unknown;
@@ -22,18 +22,30 @@ export async function* streamBody(
   const onAbort = () => stream.destroy?.(new CairnError(Code.Canceled, 'the read was canceled'));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    if (signal.aborted) throw abortReason(signal);
+    if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
     for await (const chunk of body) {
       yield chunk instanceof Uint8Array ? chunk : Buffer.from(String(chunk));
     }
   } catch (error) {
-    if (signal.aborted) throw abortReason(signal);
-    throw mapError(error);
+    if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
+    // Nobody canceled the read: a body that reports an abort (the Azure SDK's "The operation was
+    // aborted.") lost its connection mid-response, which is the server's failure, not the caller's cancel.
+    throw mapError(isAbortError(error) ? connectionDropped(error) : error);
   } finally {
     signal.removeEventListener('abort', onAbort);
     stream.destroy?.();
   }
 }
+
+/** A dropped connection as the providers' network-error checks know it (ECONNRESET), keeping the original. */
+function connectionDropped(cause: unknown): Error {
+  return Object.assign(new Error('the connection was dropped in the middle of the response', { cause }), {
+    code: 'ECONNRESET',
+  });
+}
+
+/** The body of a zero-length read, which needs no request. */
+export async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;

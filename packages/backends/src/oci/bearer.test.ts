@@ -1,12 +1,12 @@
 import { CairnError, Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
+import { chunksOf, freshRepository, never, randomBlob, readAll } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
+import { TokenRealm } from '../testing/oci/token-realm.js';
 import type { RunningServer } from '../testing/servers/index.js';
 import { type RegistryEndpoint, startRegistry } from '../testing/servers/registry.js';
 import { createOciDriver } from './driver.js';
-import { chunksOf, freshRepository, never, randomBlob, readAll } from './testing/fixtures.js';
-import { RegistryStorage } from './testing/registry-storage.js';
-import { TokenRealm } from './testing/token-realm.js';
 
 const username = 'robot';
 const password = 'token-realm-secret';

@@ -2,13 +2,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { CairnError, Code } from '@cairn/errors';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
+import { chunksOf, freshRepository, never, randomBlob } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
+import { type RegistryProxy, startRegistryProxy } from '../testing/oci/registry-proxy.js';
 import { OciClient } from './client.js';
 import { createOciDriver } from './driver.js';
 import { parseOciLocation } from './location.js';
 import { evidenceManifest, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
-import { chunksOf, freshRepository, never, randomBlob } from './testing/fixtures.js';
-import { type RegistryProxy, startRegistryProxy } from './testing/registry-proxy.js';
-import { RegistryStorage } from './testing/registry-storage.js';
 
 /**
  * distribution 2.8 rewrites a link file in place (truncate, then write) each time an upload of its blob

@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { CairnError, Code } from '@cairn/errors';
+import pRetry from 'p-retry';
 import { type RegistryAction, RegistryAuthenticator } from './auth.js';
 import type { OciCredentials } from './credentials.js';
 import { type RequestContext, registryError, transportError } from './errors.js';
@@ -7,8 +7,12 @@ import type { OciLocation } from './location.js';
 
 /** The OCI distribution spec caps manifests at 4 MiB; a larger answer is not one of ours. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-/** Pauses before each repeat of a request whose refusal is `transient`: under a second in all. */
-const RETRY_DELAYS_MS = [50, 200, 600] as const;
+/**
+ * Repeats of a request whose refusal is `transient`, and the pauses before them: 50, 200 and 600 ms (50 ms,
+ * four times longer each time, at most 600), under a second in all: long enough for distribution 2.8 to
+ * finish rewriting a link file (see serverFailure), short enough that a real failure is reported soon.
+ */
+const TRANSIENT_REPEATS = { retries: 3, minTimeout: 50, factor: 4, maxTimeout: 600 } as const;
 
 interface RequestOptions {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -128,6 +132,32 @@ export class OciClient {
     await discard(response);
   }
 
+  /**
+   * Cancels a session a crash left, given the newest `Location` noted for it: `cancelled`, `gone` (the
+   * registry holds no such session), or `unaddressable`: the session moved past that Location —
+   * distribution 2.8 keeps the bytes of a PATCH the crash cut — and answers BLOB_UPLOAD_INVALID, closing
+   * the session without removing it (checked against 2.8.2). Only the registry's own purge removes those.
+   */
+  async cancelAbandonedUpload(
+    location: string,
+    signal: AbortSignal,
+  ): Promise<'cancelled' | 'gone' | 'unaddressable'> {
+    const response = await this.#request({
+      method: 'DELETE',
+      target: location,
+      action: 'push',
+      what: 'cancel an abandoned blob upload',
+      ok: [202, 204, 400, 404],
+      signal,
+    });
+    if (response.status === 202 || response.status === 204) {
+      await discard(response);
+      return 'cancelled';
+    }
+    const body = await response.text().catch(() => '');
+    return body.includes('BLOB_UPLOAD_INVALID') ? 'unaddressable' : 'gone';
+  }
+
   /** Stores a small blob in one session (POST, then PUT with the bytes). */
   async pushSmallBlob(bytes: Uint8Array, hex: string, signal: AbortSignal): Promise<void> {
     const location = await this.startUpload(signal);
@@ -244,17 +274,17 @@ export class OciClient {
   }
 
   async #request(options: RequestOptions): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#attempt(options);
-      } catch (error) {
-        const pause = RETRY_DELAYS_MS[attempt];
-        const again = error instanceof CairnError && options.transient?.(error) === true;
-        if (!again || pause === undefined || options.signal.aborted) throw error;
-        await delay(pause, undefined, { signal: options.signal }).catch(() => {
-          throw CairnError.from(options.signal.reason);
-        });
-      }
+    const { transient, signal } = options;
+    if (transient === undefined) return this.#attempt(options);
+    try {
+      return await pRetry(() => this.#attempt(options), {
+        ...TRANSIENT_REPEATS,
+        signal,
+        shouldRetry: ({ error }) => !signal.aborted && error instanceof CairnError && transient(error),
+      });
+    } catch (error) {
+      // Anything but a CairnError is the signal's reason, thrown by p-retry when the caller gave up.
+      throw error instanceof CairnError ? error : CairnError.from(signal.reason);
     }
   }
 

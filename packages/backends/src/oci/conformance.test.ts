@@ -1,8 +1,8 @@
 import { inject } from 'vitest';
-import { describeProviderConformance } from '../conformance/index.js';
+import { describeProviderConformance } from '../testing/conformance/index.js';
+import { freshRepository } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
 import { ociProvider } from './provider.js';
-import { freshRepository } from './testing/fixtures.js';
-import { RegistryStorage } from './testing/registry-storage.js';
 
 describeProviderConformance('oci (distribution 2.8)', async () => {
   const { host, storageDir } = inject('testServers').oci.open;

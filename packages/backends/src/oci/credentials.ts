@@ -1,4 +1,5 @@
 import { CairnError, Code } from '@cairn/errors';
+import { type CredentialShape, credentialsMessage, fieldProblems } from '../core/credential-fields.js';
 
 /**
  * Registry credentials: a username and password (or access token used as one), sent as HTTP basic auth
@@ -6,28 +7,27 @@ import { CairnError, Code } from '@cairn/errors';
  */
 export type OciCredentials = { readonly username: string; readonly password: string } | Record<string, never>;
 
-const FIELDS = new Set(['username', 'password']);
+const SHAPE: CredentialShape = {
+  what: 'oci credentials',
+  need: 'username and password, or no fields at all for anonymous access',
+  required: ['username', 'password'],
+  optional: [],
+};
 
 export function parseOciCredentials(raw: unknown): OciCredentials {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw invalid(
-      'credentials must be an object with "username" and "password", or empty for anonymous access',
-    );
+    throw invalid(`${SHAPE.what} need ${SHAPE.need}, as the fields of one object of strings`);
   }
   const record = raw as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!FIELDS.has(key))
-      throw invalid(`unknown field "${key}"; OCI credentials take "username" and "password"`);
-  }
+  if (Object.keys(record).length === 0) return {};
+  const problems = fieldProblems(record, SHAPE.required, SHAPE.required);
+  if (problems !== '') throw invalid(credentialsMessage(SHAPE, problems));
   const { username, password } = record;
-  if (username === undefined && password === undefined) return {};
-  if (typeof username !== 'string' || username === '' || username.includes(':')) {
-    throw invalid('"username" must be a non-empty string without ":"');
+  if (typeof username !== 'string' || username.includes(':')) {
+    throw invalid('oci credentials: "username" must be text without ":"');
   }
-  if (typeof password !== 'string' || password === '') {
-    throw invalid('"password" must be a non-empty string');
-  }
+  if (typeof password !== 'string') throw invalid('oci credentials: "password" must be text');
   return { username, password };
 }
 
@@ -37,6 +37,6 @@ export function hasCredentials(
   return typeof credentials.username === 'string';
 }
 
-function invalid(why: string): CairnError {
-  return new CairnError(Code.InvalidArgument, `OCI credentials are invalid: ${why}`);
+function invalid(message: string): CairnError {
+  return new CairnError(Code.InvalidArgument, message);
 }

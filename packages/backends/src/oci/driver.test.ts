@@ -5,11 +5,11 @@ import { CairnError, Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
 import type { Driver } from '../core/provider.js';
+import { blobOf, chunksOf, freshRepository, never, randomBlob, readAll } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
+import { type RegistryProxy, startRegistryProxy } from '../testing/oci/registry-proxy.js';
 import { createOciDriver } from './driver.js';
 import { EMPTY_CONFIG, EVIDENCE_ARTIFACT_TYPE, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
-import { blobOf, chunksOf, freshRepository, never, randomBlob, readAll } from './testing/fixtures.js';
-import { type RegistryProxy, startRegistryProxy } from './testing/registry-proxy.js';
-import { RegistryStorage } from './testing/registry-storage.js';
 
 const KiB = 1024;
 

@@ -1,7 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { formatDigest, sha256Hex } from '@cairn/digest';
 import { CairnError, Code, isAbortError } from '@cairn/errors';
-import type { BlobRef } from '../core/digest.js';
-import type { BlobInfo, BlobMeta, ByteRange, Driver, DriverConfig, StagedBlob } from '../core/provider.js';
+import type {
+  BlobInfo,
+  BlobMeta,
+  BlobRef,
+  ByteRange,
+  Driver,
+  DriverConfig,
+  StagedBlob,
+  SweepReport,
+} from '../core/provider.js';
 import { OciClient } from './client.js';
 import type { OciCredentials } from './credentials.js';
 import { transportError } from './errors.js';
@@ -13,7 +22,8 @@ import {
   OCI_IMAGE_MANIFEST,
   parseEvidenceManifest,
 } from './manifest.js';
-import { OciStagedBlob } from './staged-blob.js';
+import { SessionJournal, sweepJournaledSessions } from './session-journal.js';
+import { OciStagedBlob } from './staged-upload.js';
 
 /** Bytes gathered per PATCH; two chunks at most are held per upload. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -30,7 +40,10 @@ export function createOciDriver(
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new CairnError(Code.InvalidArgument, `chunk size ${chunkSize} must be a positive integer`);
   }
-  return new OciDriver(new OciClient(parseOciLocation(config.location), config.credentials), chunkSize);
+  const location = parseOciLocation(config.location);
+  const journal =
+    config.journalDir === undefined ? undefined : new SessionJournal(config.journalDir, location.canonical);
+  return new OciDriver(new OciClient(location, config.credentials), chunkSize, journal);
 }
 
 /**
@@ -44,10 +57,19 @@ class OciDriver implements Driver {
   constructor(
     private readonly client: OciClient,
     private readonly chunkSize: number,
+    private readonly journal: SessionJournal | undefined,
   ) {}
 
   stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
-    return OciStagedBlob.open(this.client, blob, meta, this.chunkSize, this.#ensureEmptyConfig, signal);
+    return OciStagedBlob.open(
+      this.client,
+      blob,
+      meta,
+      this.chunkSize,
+      this.#ensureEmptyConfig,
+      this.journal,
+      signal,
+    );
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
@@ -91,14 +113,14 @@ class OciDriver implements Driver {
   /** Pushes an untagged probe artifact, reads it back and deletes it; nothing becomes visible. */
   async checkWriteAccess(signal: AbortSignal): Promise<void> {
     const probe = new TextEncoder().encode(`cairn write probe ${randomUUID()}\n`);
-    const hex = sha256(probe);
+    const hex = sha256Hex(probe);
     // Cleanups run newest first; after a failure they are silent, so they never hide its cause.
     const cleanups: Array<() => Promise<void>> = [() => this.client.deleteBlob(hex, signal)];
     try {
       await this.client.pushSmallBlob(probe, hex, signal);
       await this.#ensureEmptyConfig(signal);
       const manifest = evidenceManifest(hex, probe.byteLength, { fileName: 'cairn-write-probe.txt' });
-      const reference = `sha256:${sha256(manifest)}`;
+      const reference = formatDigest(sha256Hex(manifest));
       await this.client.putManifest(reference, OCI_IMAGE_MANIFEST, manifest, signal);
       cleanups.unshift(() => this.client.deleteManifest(reference, signal));
       await this.#expectReadBack(reference, hex, probe, signal);
@@ -107,6 +129,15 @@ class OciDriver implements Driver {
       throw error;
     }
     for (const cleanup of cleanups) await tolerateForbiddenDelete(cleanup);
+  }
+
+  /**
+   * Cancels the upload sessions a crash left, as the journal noted them, once idle longer than
+   * `olderThanMs`. Without a journal there is nothing to find: the registry lists no sessions.
+   */
+  async sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport> {
+    if (this.journal === undefined) return { removed: 0, left: 0 };
+    return sweepJournaledSessions(this.client, this.journal, olderThanMs, signal);
   }
 
   async close(): Promise<void> {
@@ -196,8 +227,4 @@ async function tolerateForbiddenDelete(remove: () => Promise<void>): Promise<voi
     }
     throw error;
   }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

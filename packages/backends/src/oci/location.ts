@@ -1,4 +1,5 @@
 import { CairnError, Code } from '@cairn/errors';
+import { shorten } from '../core/shorten.js';
 
 /**
  * Where a backend's evidence lives: `registry/repository`, e.g. `ghcr.io/acme/evidence` or
@@ -26,6 +27,14 @@ const MAX_NAME = 255;
 
 export function parseOciLocation(raw: string): OciLocation {
   const text = raw.trim();
+  if (/[@?#]/.test(text)) {
+    // No registry/repository has these; what comes with them (user:token@, ?token=) is often a credential,
+    // so the location is not quoted.
+    throw new CairnError(
+      Code.InvalidArgument,
+      'an OCI location is "registry/repository" and has no "@", "?" or "#"; a user name, password or token belongs in the backend\'s credentials',
+    );
+  }
   const explicit = /^(https?):\/\//i.exec(text);
   const rest = explicit ? text.slice(explicit[0].length) : text;
   const slash = rest.indexOf('/');
@@ -55,9 +64,17 @@ export function parseOciLocation(raw: string): OciLocation {
   const defaultScheme = loopback ? 'http' : 'https';
   const scheme = plainHttp ? 'http' : 'https';
   const prefix = scheme === defaultScheme ? '' : `${scheme}://`;
+  // The origin as URLs spell it (lower case, no default port, canonical IP addresses), since requests'
+  // origins are compared with it before credentials are sent.
+  let origin: string;
+  try {
+    origin = new URL(`${scheme}://${host}`).origin;
+  } catch {
+    throw invalid(raw, `"${host}" is not a registry host`);
+  }
   return {
     canonical: `${prefix}${host}/${repository}`,
-    origin: `${scheme}://${host}`,
+    origin,
     host,
     repository,
     plainHttp,
@@ -84,6 +101,5 @@ function splitHost(raw: string, host: string): { hostname: string; port: string 
 }
 
 function invalid(raw: string, why: string): CairnError {
-  const shown = raw.length > 120 ? `${raw.slice(0, 117)}...` : raw;
-  return new CairnError(Code.InvalidArgument, `OCI location "${shown}" is invalid: ${why}`);
+  return new CairnError(Code.InvalidArgument, `OCI location "${shorten(raw, 120)}" is invalid: ${why}`);
 }

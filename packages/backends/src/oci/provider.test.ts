@@ -63,6 +63,33 @@ describe('oci locations', () => {
       expect(error.message).toContain('OCI location');
     }
   });
+
+  // Counterexamples fast-check found (location.property.test.ts), each named after the bug.
+  it.each([
+    ['a.aA/a', 'https://a.aa'],
+    ['localhost:05000/a', 'http://localhost:5000'],
+    ['a.aa:443/a', 'https://a.aa'],
+    ['[0:0::1]/0', 'https://[::1]'],
+    ['0x7f.0.0.1/0', 'https://127.0.0.1'],
+  ])(
+    'spells the origin of %s as URLs do (%s), so request origins match it and credentials are sent',
+    (location, origin) => {
+      expect(parseOciLocation(location).origin).toBe(origin);
+    },
+  );
+
+  it('refuses a host URLs refuse (256.0.0.1) as INVALID_ARGUMENT instead of a TypeError at the first request', () => {
+    const error = failure(() => parseOciLocation('256.0.0.1/0'));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.message).toContain('"256.0.0.1" is not a registry host');
+  });
+
+  it('refuses user info pasted into a location without quoting the password', () => {
+    const error = failure(() => parseOciLocation('user:ZqAAAAAAAAAAAAAA@ghcr.io/acme/evidence'));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.message).not.toContain('ZqAAAAAAAA');
+    expect(error.message).toContain("belongs in the backend's credentials");
+  });
 });
 
 describe('oci credentials', () => {
@@ -74,6 +101,17 @@ describe('oci credentials', () => {
     expect(ociProvider.parseCredentials({})).toEqual({});
     expect(ociProvider.parseCredentials(undefined)).toEqual({});
     expect(ociProvider.parseCredentials(null)).toEqual({});
+  });
+
+  it('says what they need and lists what is missing or unknown', () => {
+    expect(failure(() => ociProvider.parseCredentials({ username: 'robot' })).message).toBe(
+      'oci credentials need username and password, or no fields at all for anonymous access (missing: password)',
+    );
+    expect(
+      failure(() => ociProvider.parseCredentials({ user: 'robot', password: 'hunter2-secret' })).message,
+    ).toBe(
+      'oci credentials need username and password, or no fields at all for anonymous access (missing: username; unknown: user)',
+    );
   });
 
   it('names the bad field and never echoes a value', () => {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
+import { chunksOf, freshRepository, never, randomBlob } from '../testing/fixtures.js';
 import { createOciDriver } from './driver.js';
 import { EMPTY_CONFIG, EVIDENCE_ARTIFACT_TYPE, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
-import { chunksOf, freshRepository, never, randomBlob } from './testing/fixtures.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { throwIfAborted } from '../abort.js';
+import { throwIfAborted } from '@cairn/errors';
+import { SECRET_STORE_ABORT_WORDING } from '../secret-store.js';
 
 /** Suffix of in-flight temp files; never the suffix of a committed file. */
 export const TEMP_SUFFIX = '.partial';
@@ -18,7 +19,7 @@ export async function createFileExclusively(
 ): Promise<boolean> {
   const tempPath = await writeTempFile(path, bytes, signal);
   try {
-    throwIfAborted(signal);
+    throwIfAborted(signal, SECRET_STORE_ABORT_WORDING);
     await link(tempPath, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -37,7 +38,7 @@ export async function createFileExclusively(
 export async function replaceFile(path: string, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
   const tempPath = await writeTempFile(path, bytes, signal);
   try {
-    throwIfAborted(signal);
+    throwIfAborted(signal, SECRET_STORE_ABORT_WORDING);
     await rename(tempPath, path);
   } catch (error) {
     await unlink(tempPath).catch(() => undefined);
@@ -61,7 +62,7 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 async function writeTempFile(path: string, bytes: Uint8Array, signal: AbortSignal): Promise<string> {
-  throwIfAborted(signal);
+  throwIfAborted(signal, SECRET_STORE_ABORT_WORDING);
   const tempPath = join(dirname(path), `.${randomUUID()}${TEMP_SUFFIX}`);
   const handle = await open(tempPath, 'wx', 0o600);
   try {

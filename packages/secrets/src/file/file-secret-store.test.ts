@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code } from '@cairn/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectCode, secretStoreContract } from '../secret-store-contract.js';
+import { expectCode, secretStoreContract } from '../testing/secret-store-contract.js';
 import { createFileSecretStore, type FileSecretStore } from './file-secret-store.js';
 
 const signal = new AbortController().signal;
@@ -35,6 +35,20 @@ describe('FileSecretStore', () => {
     });
     afterEach(async () => {
       await rm(root, { recursive: true, force: true });
+    });
+
+    it('answers UNAVAILABLE, not NOT_FOUND, once the directory it used is gone (an unmounted volume)', async () => {
+      // A new store whose directory was never made holds nothing yet.
+      await expectCode(store.get('orgs/acme/backends/b1', signal), Code.NotFound);
+      await store.put('orgs/acme/backends/b1', { password: 'pw' }, signal);
+      await rename(directory, `${directory}.away`);
+      const gone = await expectCode(store.get('orgs/acme/backends/b1', signal), Code.Unavailable);
+      expect(gone.message).toBe(
+        `the file secret store's directory ${directory} is gone (on a volume that is no longer mounted?); restore it, then retry`,
+      );
+      await rename(`${directory}.away`, directory);
+      expect(await store.get('orgs/acme/backends/b1', signal)).toEqual({ password: 'pw' });
+      await expectCode(store.get('orgs/acme/backends/b2', signal), Code.NotFound);
     });
 
     it('creates the directory 0700 and each file 0600, leaving no temp files', async () => {

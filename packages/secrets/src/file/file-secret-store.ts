@@ -1,9 +1,13 @@
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CairnError, Code } from '@cairn/errors';
-import { abortedError, isAbortOf, throwIfAborted } from '../abort.js';
+import { abortError, CairnError, Code, isAbortOf, throwIfAborted } from '@cairn/errors';
 import { validateSecretRef } from '../secret-ref.js';
-import type { SecretStore, SecretValue } from '../secret-store.js';
+import {
+  SECRET_STORE_ABORT_WORDING,
+  type SecretStore,
+  type SecretValue,
+  secretAlreadyExists,
+} from '../secret-store.js';
 import { MAX_SECRET_VALUE_BYTES, validateSecretValue } from '../secret-value.js';
 import { createFileExclusively, replaceFile, syncDirectory } from './atomic-file.js';
 import { type FileStoreKey, parseFileStoreKey } from './file-store-key.js';
@@ -31,6 +35,12 @@ const FILE_SUFFIX = '.secret';
 export class FileSecretStore implements SecretStore {
   readonly #directory: string;
   readonly #key: FileStoreKey;
+  /**
+   * Whether this store has found its directory once. Before that, a missing directory is a new store
+   * with nothing in it yet; after, it is a directory that went away (an unmounted volume), and a secret
+   * that is not found there may well exist.
+   */
+  #directorySeen = false;
 
   constructor(options: FileSecretStoreOptions) {
     if (typeof options.directory !== 'string' || options.directory === '') {
@@ -45,23 +55,22 @@ export class FileSecretStore implements SecretStore {
     const sealed = sealSecret(this.#key, ref, validateSecretValue(value));
     const created = await this.#run('write', signal, async () => {
       await mkdir(this.#directory, { recursive: true, mode: 0o700 });
+      this.#directorySeen = true;
       return createFileExclusively(this.#pathOf(ref), sealed, signal);
     });
     if (!created) {
-      throw new CairnError(
-        Code.AlreadyExists,
-        `a secret named ${JSON.stringify(ref)} already exists; rotate it instead`,
-        {
-          details: { ref },
-        },
-      );
+      throw secretAlreadyExists(ref);
     }
   }
 
   async get(ref: string, signal: AbortSignal): Promise<SecretValue> {
     validateSecretRef(ref);
     const sealed = await this.#run('read', signal, () => this.#readFile(ref, signal));
-    if (sealed === undefined) throw notFound(ref);
+    if (sealed === undefined) {
+      await this.#run('read', signal, () => this.#expectDirectory());
+      throw notFound(ref);
+    }
+    this.#directorySeen = true;
     return openSecret(this.#key, ref, sealed);
   }
 
@@ -88,6 +97,21 @@ export class FileSecretStore implements SecretStore {
       }
       await syncDirectory(this.#directory);
     });
+  }
+
+  /** After a file was not found: UNAVAILABLE if the directory itself went away since this store saw it. */
+  async #expectDirectory(): Promise<void> {
+    try {
+      await stat(this.#directory);
+      this.#directorySeen = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !this.#directorySeen) return;
+      throw new CairnError(
+        Code.Unavailable,
+        `the file secret store's directory ${this.#directory} is gone (on a volume that is no longer mounted?); restore it, then retry`,
+        { cause: error, details: { reason: 'secret_store_directory_gone' } },
+      );
+    }
   }
 
   #pathOf(ref: string): string {
@@ -123,12 +147,12 @@ export class FileSecretStore implements SecretStore {
     signal: AbortSignal,
     work: () => Promise<T>,
   ): Promise<T> {
-    throwIfAborted(signal);
+    throwIfAborted(signal, SECRET_STORE_ABORT_WORDING);
     try {
       return await work();
     } catch (error) {
       if (error instanceof CairnError) throw error;
-      if (isAbortOf(error, signal)) throw abortedError(signal);
+      if (isAbortOf(error, signal)) throw abortError(signal, SECRET_STORE_ABORT_WORDING);
       throw fileSystemError(error, action, this.#directory);
     }
   }

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CairnError, Code } from '@cairn/errors';
-import { abortedError, isAbortOf } from '../abort.js';
+import { abortError, CairnError, Code, isAbortOf } from '@cairn/errors';
+import { SECRET_STORE_ABORT_WORDING } from '../secret-store.js';
 import { createFileExclusively } from './atomic-file.js';
 
 export const FILE_STORE_KEY_BYTES = 32;
@@ -54,7 +54,7 @@ export async function loadOrCreateFileStoreKey(path: string, signal?: AbortSigna
     if (winner === undefined) throw new Error('the key file vanished right after another process created it');
     return winner;
   } catch (error) {
-    if (isAbortOf(error, activeSignal)) throw abortedError(activeSignal);
+    if (isAbortOf(error, activeSignal)) throw abortError(activeSignal, SECRET_STORE_ABORT_WORDING);
     if (error instanceof CairnError) throw error;
     throw new CairnError(
       Code.FailedPrecondition,

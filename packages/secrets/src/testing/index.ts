@@ -1,3 +1,4 @@
+export { caught, expectCode, type SecretStoreFixture, secretStoreContract } from './secret-store-contract.js';
 export {
   startVaultKv2Double,
   type VaultKv2Double,

@@ -1,4 +1,5 @@
-import { abortedError } from '../abort.js';
+import { abortError, awaitUnlessAborted } from '@cairn/errors';
+import { SECRET_STORE_ABORT_WORDING } from '../secret-store.js';
 
 /** Raised when a call outlived its bound; the caller turns it into UNAVAILABLE. */
 export class CallDeadlineElapsed extends Error {
@@ -9,29 +10,20 @@ export class CallDeadlineElapsed extends Error {
 }
 
 /**
- * Settles with `start()`'s outcome, or rejects as soon as `signal` fires (with `abortedError`) or
+ * Settles with `start()`'s outcome, or rejects as soon as `signal` fires (with `abortError`) or
  * `timeoutMs` pass (with CallDeadlineElapsed). node-vault cannot cancel a request, so an abandoned one runs
  * on until its own HTTP timeout (set to the same bound) closes it; its outcome is ignored.
  */
 export function boundedCall<T>(start: () => Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedError(signal));
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (settle: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      settle();
-    };
-    const onAbort = (): void => finish(() => reject(abortedError(signal)));
-    const timer = setTimeout(() => finish(() => reject(new CallDeadlineElapsed(timeoutMs))), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-    startSafely(start).then(
-      (value) => finish(() => resolve(value)),
-      (error: unknown) => finish(() => reject(error)),
-    );
+  if (signal.aborted) return Promise.reject(abortError(signal, SECRET_STORE_ABORT_WORDING));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallDeadlineElapsed(timeoutMs)), timeoutMs);
   });
+  const answer = Promise.race([startSafely(start), deadline]);
+  return awaitUnlessAborted(answer, signal, (fired) => abortError(fired, SECRET_STORE_ABORT_WORDING)).finally(
+    () => clearTimeout(timer),
+  );
 }
 
 function startSafely<T>(start: () => Promise<T>): Promise<T> {

@@ -23,6 +23,11 @@ const MAX_RETRY_MS = 60_000;
  * or a minute later once none is left.
  * A token that never expires (ttl 0, e.g. a root token) or is not renewable is left alone. Timers are
  * unref'd, so renewal never holds the process open.
+ *
+ * Written by hand rather than with p-retry (which the store uses for its rotations): this is a schedule
+ * that runs for the life of the process, each wait taken from the lease Vault last reported (half of it,
+ * or a quarter of the time left after a failure), with no caller, no attempt budget and no final error;
+ * a retry helper repeats one call a bounded number of times with delays of its own.
  */
 export class TokenRenewal {
   readonly #lookup: () => Promise<TokenLease>;

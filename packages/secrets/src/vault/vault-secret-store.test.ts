@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect, promisify } from 'node:util';
 import { Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCode, secretStoreContract } from '../secret-store-contract.js';
+import { expectCode, secretStoreContract } from '../testing/secret-store-contract.js';
 import { startVaultKv2Double, type VaultKv2Double } from '../testing/vault-kv2-double.js';
 import { createVaultSecretStore } from './vault-secret-store.js';
 
@@ -100,6 +101,43 @@ describe('VaultSecretStore against a double of Vault KV v2 HTTP API', () => {
       const store = createVaultSecretStore({ endpoint: vault.endpoint, token, mount: 'nothing-here' });
       const error = await expectCode(store.get('x', signal), Code.FailedPrecondition);
       expect(error.message).toContain('"nothing-here"');
+    });
+
+    it('gives up a rotation with ABORTED after ten tries when another writer always changes the secret in between', async () => {
+      const ref = randomUUID();
+      const dataUrl = `${vault.endpoint}/v1/secret/data/cairn/${ref}`;
+      const writeBehindItsBack = () =>
+        fetch(dataUrl, {
+          method: 'POST',
+          headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+          body: JSON.stringify({ data: { by: 'rival' } }),
+        }).then((response) => response.body?.cancel());
+      // Every read the store makes is followed by a rival's write before the store sees the answer, so the
+      // version it then checks-and-sets on is always stale.
+      const rival = createHttpServer(async (request, response) => {
+        const forwarded = await fetch(`${vault.endpoint}${request.url}`, {
+          method: request.method ?? 'GET',
+          headers: { 'x-vault-token': String(request.headers['x-vault-token']) },
+          ...(request.method === 'POST' ? { body: await bodyOf(request) } : {}),
+        });
+        const body = await forwarded.text();
+        if (request.method === 'GET') await writeBehindItsBack();
+        response.writeHead(forwarded.status, { 'content-type': 'application/json' }).end(body);
+      });
+      await new Promise<void>((resolve) => rival.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = rival.address() as AddressInfo;
+        const store = createVaultSecretStore({ endpoint: `http://127.0.0.1:${port}`, token });
+        await store.put(ref, { by: 'us' }, signal);
+        const before = vault.requests.length;
+        const error = await expectCode(store.rotate(ref, { by: 'us, again' }, signal), Code.Aborted);
+        expect(error.message).toContain('kept changing while it was being rotated');
+        const tries = vault.requests.slice(before).filter((seen) => seen.method === 'GET').length;
+        expect(tries).toBe(10);
+      } finally {
+        rival.closeAllConnections();
+        await new Promise<void>((resolve) => rival.close(() => resolve()));
+      }
     });
 
     it('answers UNAVAILABLE while Vault is sealed', async () => {
@@ -321,4 +359,10 @@ async function freePort(): Promise<number> {
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+async function bodyOf(request: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -1,9 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CairnError, Code } from '@cairn/errors';
-import nodeVault from 'node-vault';
-import { abortedError } from '../abort.js';
+import { abortError, CairnError, Code } from '@cairn/errors';
+import type nodeVault from 'node-vault';
+import pRetry from 'p-retry';
 import { validateSecretRef } from '../secret-ref.js';
-import type { SecretStore, SecretValue } from '../secret-store.js';
+import {
+  SECRET_STORE_ABORT_WORDING,
+  type SecretStore,
+  type SecretValue,
+  secretAlreadyExists,
+} from '../secret-store.js';
 import { secretValueFromStored, validateSecretValue } from '../secret-value.js';
 import { boundedCall } from './bounded-call.js';
 import { type TokenLease, TokenRenewal } from './token-renewal.js';
@@ -14,10 +18,11 @@ import {
   type VaultSecretStoreOptions,
 } from './vault-options.js';
 
-/** How often `rotate` tries before giving up when other rotations keep winning the check-and-set race. */
-const MAX_ROTATE_ATTEMPTS = 10;
-/** Upper bound of the random pause between attempts, which spreads racing rotations apart. */
-const ROTATE_JITTER_MS = 20;
+/**
+ * How `rotate` tries again when another rotation won the check-and-set race: 10 tries in all, each after a
+ * random pause (10–20 ms, a quarter longer each time) that spreads racing rotations apart.
+ */
+const ROTATE_RETRIES = { retries: 9, minTimeout: 10, factor: 1.25, randomize: true } as const;
 
 /**
  * Secrets in a HashiCorp Vault KV version 2 engine, at `<mount>/data/<prefix>/<ref>`, through node-vault.
@@ -29,37 +34,53 @@ const ROTATE_JITTER_MS = 20;
  */
 export class VaultSecretStore implements SecretStore {
   readonly #options: ResolvedVaultOptions;
-  readonly #client: nodeVault.client;
+  /**
+   * node-vault (with axios) is loaded on the first call, not with the package: it adds 4.8 MB to the heap
+   * of every process that imports @cairn/secrets, Vault configured or not, and the CAS's full collections
+   * (about one per 32 1 MiB uploads at 64 clients) mark all of it each time.
+   */
+  #client: Promise<nodeVault.client> | undefined;
   readonly #renewal: TokenRenewal;
 
   constructor(options: VaultSecretStoreOptions) {
     this.#options = resolveVaultOptions(options);
-    const { endpoint, token, namespace, caCertificate } = this.#options;
-    // rpDefaults is read by node-vault but missing from its type definitions.
-    const clientOptions: nodeVault.VaultOptions & { rpDefaults: { strictSSL: boolean } } = {
-      apiVersion: 'v1',
-      endpoint,
-      token,
-      // node-vault's debug output would print the values being written.
-      debug: () => undefined,
-      // TLS verification stays on whatever VAULT_SKIP_VERIFY says; a private CA goes in caCertificate.
-      rpDefaults: { strictSSL: true },
-      requestOptions: caCertificate === undefined ? {} : { ca: caCertificate },
-    };
-    this.#client = nodeVault(clientOptions);
-    // node-vault falls back to VAULT_PREFIX / VAULT_NAMESPACE from the environment; the explicit
-    // configuration alone decides where secrets go.
-    Object.assign(this.#client, { pathPrefix: '', namespace });
     this.#renewal = new TokenRenewal({
       lookup: () =>
-        this.#lease((requestOptions) => this.#client.tokenLookupSelf({ requestOptions }), 'data', 'ttl'),
+        this.#lease(
+          async (requestOptions) => (await this.#vault()).tokenLookupSelf({ requestOptions }),
+          'data',
+          'ttl',
+        ),
       renew: () =>
         this.#lease(
-          (requestOptions) => this.#client.tokenRenewSelf({ requestOptions }),
+          async (requestOptions) => (await this.#vault()).tokenRenewSelf({ requestOptions }),
           'auth',
           'lease_duration',
         ),
     });
+  }
+
+  #vault(): Promise<nodeVault.client> {
+    this.#client ??= import('node-vault').then(({ default: nodeVault }) => {
+      const { endpoint, token, namespace, caCertificate } = this.#options;
+      // rpDefaults is read by node-vault but missing from its type definitions.
+      const clientOptions: nodeVault.VaultOptions & { rpDefaults: { strictSSL: boolean } } = {
+        apiVersion: 'v1',
+        endpoint,
+        token,
+        // node-vault's debug output would print the values being written.
+        debug: () => undefined,
+        // TLS verification stays on whatever VAULT_SKIP_VERIFY says; a private CA goes in caCertificate.
+        rpDefaults: { strictSSL: true },
+        requestOptions: caCertificate === undefined ? {} : { ca: caCertificate },
+      };
+      const client = nodeVault(clientOptions);
+      // node-vault falls back to VAULT_PREFIX / VAULT_NAMESPACE from the environment; the explicit
+      // configuration alone decides where secrets go.
+      Object.assign(client, { pathPrefix: '', namespace });
+      return client;
+    });
+    return this.#client;
   }
 
   /** Stops renewing the token; the store still answers calls. */
@@ -72,18 +93,12 @@ export class VaultSecretStore implements SecretStore {
     const data = validateSecretValue(value);
     const path = this.#dataPath(ref);
     try {
-      await this.#call('create', ref, path, Object.values(data), signal, (options) =>
-        this.#client.write(path, { data, options: { cas: 0 } }, options),
+      await this.#call('create', ref, path, Object.values(data), signal, async (options) =>
+        (await this.#vault()).write(path, { data, options: { cas: 0 } }, options),
       );
     } catch (error) {
       if (error instanceof CairnError && error.details.reason === CAS_MISMATCH) {
-        throw new CairnError(
-          Code.AlreadyExists,
-          `a secret named ${JSON.stringify(ref)} already exists; rotate it instead`,
-          {
-            details: { ref },
-          },
-        );
+        throw secretAlreadyExists(ref);
       }
       throw error;
     }
@@ -92,8 +107,8 @@ export class VaultSecretStore implements SecretStore {
   async get(ref: string, signal: AbortSignal): Promise<SecretValue> {
     validateSecretRef(ref);
     const path = this.#dataPath(ref);
-    const body = await this.#call('read', ref, path, [], signal, (options) =>
-      this.#client.read(path, options),
+    const body = await this.#call('read', ref, path, [], signal, async (options) =>
+      (await this.#vault()).read(path, options),
     );
     const value = secretValueFromStored(fieldOf(fieldOf(body, 'data'), 'data'));
     if (value === undefined) {
@@ -110,29 +125,31 @@ export class VaultSecretStore implements SecretStore {
     validateSecretRef(ref);
     const data = validateSecretValue(value);
     const path = this.#dataPath(ref);
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.#call('read', ref, path, [], signal, (options) =>
-        this.#client.read(path, options),
+    const lostRace = (error: unknown) => error instanceof CairnError && error.details.reason === CAS_MISMATCH;
+    const rotateOnce = async () => {
+      const current = await this.#call('read', ref, path, [], signal, async (options) =>
+        (await this.#vault()).read(path, options),
       );
       const version = fieldOf(fieldOf(fieldOf(current, 'data'), 'metadata'), 'version');
       const cas = typeof version === 'number' ? version : 0;
-      try {
-        await this.#call('update', ref, path, Object.values(data), signal, (options) =>
-          this.#client.write(path, { data, options: { cas } }, options),
+      await this.#call('update', ref, path, Object.values(data), signal, async (options) =>
+        (await this.#vault()).write(path, { data, options: { cas } }, options),
+      );
+    };
+    try {
+      await pRetry(rotateOnce, { ...ROTATE_RETRIES, signal, shouldRetry: ({ error }) => lostRace(error) });
+    } catch (error) {
+      if (lostRace(error)) {
+        throw new CairnError(
+          Code.Aborted,
+          `the secret ${JSON.stringify(ref)} kept changing while it was being rotated; retry the rotation`,
+          { details: { ref } },
         );
-        return;
-      } catch (error) {
-        const lostRace = error instanceof CairnError && error.details.reason === CAS_MISMATCH;
-        if (!lostRace) throw error;
-        if (attempt >= MAX_ROTATE_ATTEMPTS) {
-          throw new CairnError(
-            Code.Aborted,
-            `the secret ${JSON.stringify(ref)} kept changing while it was being rotated; retry the rotation`,
-            { details: { ref } },
-          );
-        }
-        await pause(Math.random() * ROTATE_JITTER_MS * attempt, signal);
       }
+      // Anything but a CairnError is the signal's reason, thrown by p-retry when the caller gave up.
+      if (!(error instanceof CairnError) && signal.aborted)
+        throw abortError(signal, SECRET_STORE_ABORT_WORDING);
+      throw error;
     }
   }
 
@@ -140,7 +157,9 @@ export class VaultSecretStore implements SecretStore {
     validateSecretRef(ref);
     const path = this.#path('metadata', ref);
     try {
-      await this.#call('delete', ref, path, [], signal, (options) => this.#client.delete(path, options));
+      await this.#call('delete', ref, path, [], signal, async (options) =>
+        (await this.#vault()).delete(path, options),
+      );
     } catch (error) {
       if (error instanceof CairnError && error.code === Code.NotFound) return;
       throw error;
@@ -201,14 +220,6 @@ export class VaultSecretStore implements SecretStore {
 
 export function createVaultSecretStore(options: VaultSecretStoreOptions): VaultSecretStore {
   return new VaultSecretStore(options);
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch {
-    throw abortedError(signal);
-  }
 }
 
 function fieldOf(value: unknown, name: string): unknown {

@@ -16,6 +16,8 @@ export interface PGliteDialectConfig {
   readonly pglite: PGlite;
   /** Close the PGlite instance when the Kysely instance is destroyed (default true). */
   readonly closeOnDestroy?: boolean;
+  /** With closeOnDestroy: runs once the instance is closed, even if closing failed (frees its folder). */
+  readonly afterClose?: () => Promise<void>;
 }
 
 /** PostgreSQL's SQL, adapter and introspection over an embedded PGlite, with a serialising driver. */
@@ -23,7 +25,11 @@ export class PGliteDialect implements Dialect {
   constructor(private readonly config: PGliteDialectConfig) {}
 
   createDriver(): Driver {
-    return new PGliteDriver(this.config.pglite, { closeOnDestroy: this.config.closeOnDestroy ?? true });
+    const { afterClose } = this.config;
+    return new PGliteDriver(this.config.pglite, {
+      closeOnDestroy: this.config.closeOnDestroy ?? true,
+      ...(afterClose ? { afterClose } : {}),
+    });
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -19,7 +19,7 @@ export class PGliteDriver implements Driver {
 
   constructor(
     private readonly pglite: PGlite,
-    private readonly options: { closeOnDestroy: boolean },
+    private readonly options: { closeOnDestroy: boolean; afterClose?: () => Promise<void> },
   ) {
     this.#connection = new PGliteConnection(pglite);
   }
@@ -70,7 +70,13 @@ export class PGliteDriver implements Driver {
   async destroy(): Promise<void> {
     const release = await this.#mutex.acquire();
     try {
-      if (this.options.closeOnDestroy && !this.pglite.closed) await this.pglite.close();
+      if (this.options.closeOnDestroy) {
+        try {
+          if (!this.pglite.closed) await this.pglite.close();
+        } finally {
+          await this.options.afterClose?.();
+        }
+      }
     } finally {
       release();
     }

@@ -1,10 +1,12 @@
+import { type CacheScope, type ReadCache, SHARED_SCOPE } from '../read-cache.js';
 import type { ApiToken, ApiTokenKind } from '../records.js';
 import type { ApiTokenRow } from '../schema.js';
 import type { Executor } from './executor.js';
 
 export interface NewApiToken {
   readonly id: string;
-  readonly orgId: string;
+  /** Null for (and only for) admin tokens. */
+  readonly orgId: string | null;
   readonly name: string;
   readonly kind: ApiTokenKind;
   readonly tokenHash: string;
@@ -12,7 +14,11 @@ export interface NewApiToken {
 }
 
 export class ApiTokenRepo {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly cache?: ReadCache<ApiToken | undefined>,
+    private readonly scope: CacheScope = SHARED_SCOPE,
+  ) {}
 
   async insert(token: NewApiToken): Promise<ApiToken> {
     const row = await this.db
@@ -32,39 +38,56 @@ export class ApiTokenRepo {
     return toApiToken(row);
   }
 
+  /** Read through the cache; an unknown hash is not kept, so guessed tokens cannot push real ones out. */
   async findByHash(tokenHash: string): Promise<ApiToken | undefined> {
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
-    return row && toApiToken(row);
+    const load = async () => {
+      const row = await this.db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return row && toApiToken(row);
+    };
+    if (this.cache === undefined) return load();
+    return this.scope.read(this.cache, tokenHash, load, (token) => token !== undefined);
   }
 
-  async list(orgId: string): Promise<ApiToken[]> {
+  /** The tokens of an organisation, or with `null` the admin tokens, oldest first. */
+  async list(orgId: string | null): Promise<ApiToken[]> {
     const rows = await this.db
       .selectFrom('api_tokens')
       .selectAll()
-      .where('org_id', '=', orgId)
+      .where((eb) => (orgId === null ? eb('org_id', 'is', null) : eb('org_id', '=', orgId)))
       .orderBy('created_at')
       .execute();
     return rows.map(toApiToken);
   }
 
-  /** Revokes a live token of the organisation; false if there is none by that id. */
-  async revoke(orgId: string, id: string, at: Date): Promise<boolean> {
-    const result = await this.db
+  /**
+   * Revokes a live token of the organisation (`null`: an admin token; `'any'`: whatever it belongs to);
+   * false if there is none by that id.
+   */
+  async revoke(orgId: string | null | 'any', id: string, at: Date): Promise<boolean> {
+    let query = this.db
       .updateTable('api_tokens')
       .set({ revoked_at: at })
-      .where('org_id', '=', orgId)
       .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+      .where('revoked_at', 'is', null);
+    if (orgId === null) query = query.where('org_id', 'is', null);
+    else if (orgId !== 'any') query = query.where('org_id', '=', orgId);
+    const result = await query.executeTakeFirst();
+    this.#forget(id);
     return result.numUpdatedRows > 0n;
   }
 
   async touch(id: string, at: Date): Promise<void> {
     await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    // A kept copy with the old last_used_at would have every call write it again until the entry expired.
+    this.#forget(id);
+  }
+
+  #forget(id: string): void {
+    if (this.cache !== undefined) this.scope.invalidateWhere(this.cache, (token) => token?.id === id);
   }
 }
 

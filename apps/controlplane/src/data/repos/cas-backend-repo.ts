@@ -1,4 +1,5 @@
 import { toNumber } from '../numbers.js';
+import { type CacheScope, type ReadCache, SHARED_SCOPE } from '../read-cache.js';
 import type { BackendProvider, CasBackend, ValidationStatus } from '../records.js';
 import type { CasBackendRow } from '../schema.js';
 import type { Executor } from './executor.js';
@@ -33,7 +34,12 @@ export interface ValidationResult {
 }
 
 export class CasBackendRepo {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    /** An organisation's default and fallback, which every upload token reads. */
+    private readonly cache?: ReadCache<CasBackend | undefined>,
+    private readonly scope: CacheScope = SHARED_SCOPE,
+  ) {}
 
   async insert(backend: NewCasBackend): Promise<CasBackend> {
     const row = await this.db
@@ -57,6 +63,7 @@ export class CasBackendRepo {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    this.#forget(backend.orgId);
     return toCasBackend(row);
   }
 
@@ -87,13 +94,17 @@ export class CasBackendRepo {
   }
 
   async findDefault(orgId: string): Promise<CasBackend | undefined> {
-    const row = await this.live(orgId).where('is_default', '=', true).executeTakeFirst();
-    return row && toCasBackend(row);
+    return this.#cached(`default:${orgId}`, async () => {
+      const row = await this.live(orgId).where('is_default', '=', true).executeTakeFirst();
+      return row && toCasBackend(row);
+    });
   }
 
   async findFallback(orgId: string): Promise<CasBackend | undefined> {
-    const row = await this.live(orgId).where('is_fallback', '=', true).executeTakeFirst();
-    return row && toCasBackend(row);
+    return this.#cached(`fallback:${orgId}`, async () => {
+      const row = await this.live(orgId).where('is_fallback', '=', true).executeTakeFirst();
+      return row && toCasBackend(row);
+    });
   }
 
   async findInline(orgId: string): Promise<CasBackend | undefined> {
@@ -111,6 +122,7 @@ export class CasBackendRepo {
       .where('org_id', '=', orgId)
       .where('is_default', '=', true)
       .execute();
+    this.#forget(orgId);
   }
 
   async clearFallback(orgId: string): Promise<void> {
@@ -120,6 +132,7 @@ export class CasBackendRepo {
       .where('org_id', '=', orgId)
       .where('is_fallback', '=', true)
       .execute();
+    this.#forget(orgId);
   }
 
   async update(orgId: string, id: string, changes: CasBackendChanges): Promise<CasBackend | undefined> {
@@ -137,7 +150,30 @@ export class CasBackendRepo {
       .where('deleted_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
+    this.#forget(orgId);
     return row && toCasBackend(row);
+  }
+
+  /**
+   * Points a live backend at new credentials, only while it still names `from` (a concurrent rotation
+   * wins otherwise); false when it did not.
+   */
+  async replaceSecretRef(
+    orgId: string,
+    id: string,
+    from: string | null,
+    to: string | null,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('cas_backends')
+      .set({ secret_ref: to, updated_at: new Date() })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where((eb) => (from === null ? eb('secret_ref', 'is', null) : eb('secret_ref', '=', from)))
+      .executeTakeFirst();
+    this.#forget(orgId);
+    return result.numUpdatedRows > 0n;
   }
 
   async softDelete(orgId: string, id: string, at: Date): Promise<CasBackend | undefined> {
@@ -149,6 +185,7 @@ export class CasBackendRepo {
       .where('deleted_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
+    this.#forget(orgId);
     return row && toCasBackend(row);
   }
 
@@ -166,16 +203,19 @@ export class CasBackendRepo {
       .set({ validation_status: result.status, validation_error: result.error, validated_at: result.at })
       .where('id', '=', id)
       .execute();
+    if (this.cache !== undefined) this.scope.invalidateWhere(this.cache, (backend) => backend?.id === id);
     return previous.validation_status;
   }
 
   /**
    * Live backends that hold credentials, across organisations, whose last check is older than `before`
-   * (or never happened); `onlyDefaultOrFallback` narrows to the ones uploads depend on.
+   * (or never happened); `onlyDefaultOrFallback` narrows to the ones uploads depend on, `onlyFailed` to
+   * those whose last check failed.
    */
   async dueForValidation(options: {
     before: Date;
     onlyDefaultOrFallback: boolean;
+    onlyFailed?: boolean;
     limit: number;
   }): Promise<CasBackend[]> {
     let query = this.db
@@ -187,11 +227,22 @@ export class CasBackendRepo {
     if (options.onlyDefaultOrFallback) {
       query = query.where((eb) => eb.or([eb('is_default', '=', true), eb('is_fallback', '=', true)]));
     }
+    if (options.onlyFailed) query = query.where('validation_status', '=', 'failed');
     const rows = await query
       .orderBy('validated_at', (ob) => ob.nullsFirst())
       .limit(options.limit)
       .execute();
     return rows.map(toCasBackend);
+  }
+
+  #cached(key: string, load: () => Promise<CasBackend | undefined>): Promise<CasBackend | undefined> {
+    return this.cache === undefined ? load() : this.scope.read(this.cache, key, load);
+  }
+
+  #forget(orgId: string): void {
+    if (this.cache === undefined) return;
+    this.scope.invalidate(this.cache, `default:${orgId}`);
+    this.scope.invalidate(this.cache, `fallback:${orgId}`);
   }
 
   private live(orgId: string) {

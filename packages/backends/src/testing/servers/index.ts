@@ -5,6 +5,7 @@ import { type SwiftInfo, startSwift } from './swift.js';
 
 // `@cairn/backends/testing`: the real servers other packages' tests start too.
 export { type AzuriteInfo, startAzurite } from './azurite.js';
+export { PORT_RANGES, portPicker } from './ports.js';
 export {
   type RegistryAuth,
   type RegistryEndpoint,

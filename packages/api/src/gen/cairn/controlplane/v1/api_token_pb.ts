@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/controlplane/v1/api_token.proto.
  */
 export const file_cairn_controlplane_v1_api_token: GenFile = /*@__PURE__*/
-  fileDesc("CiVjYWlybi9jb250cm9scGxhbmUvdjEvYXBpX3Rva2VuLnByb3RvEhVjYWlybi5jb250cm9scGxhbmUudjEisgIKCEFQSVRva2VuEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSMQoEa2luZBgDIAEoDjIjLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlbktpbmQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmdhbml6YXRpb25faWQYCCABKAkijwEKHEFQSVRva2VuU2VydmljZUNyZWF0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIxCgRraW5kGAIgASgOMiMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuS2luZBIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJfCh1BUElUb2tlblNlcnZpY2VDcmVhdGVSZXNwb25zZRIuCgV0b2tlbhgBIAEoCzIfLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlbhIOCgZzZWNyZXQYAiABKAkiHAoaQVBJVG9rZW5TZXJ2aWNlTGlzdFJlcXVlc3QiTgobQVBJVG9rZW5TZXJ2aWNlTGlzdFJlc3BvbnNlEi8KBnRva2VucxgBIAMoCzIfLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlbiIqChxBUElUb2tlblNlcnZpY2VSZXZva2VSZXF1ZXN0EgoKAmlkGAEgASgJIh8KHUFQSVRva2VuU2VydmljZVJldm9rZVJlc3BvbnNlKmEKDEFQSVRva2VuS2luZBIeChpBUElfVE9LRU5fS0lORF9VTlNQRUNJRklFRBAAEhcKE0FQSV9UT0tFTl9LSU5EX1VTRVIQARIYChRBUElfVE9LRU5fS0lORF9ST0JPVBACMuoCCg9BUElUb2tlblNlcnZpY2UScwoGQ3JlYXRlEjMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuU2VydmljZUNyZWF0ZVJlcXVlc3QaNC5jYWlybi5jb250cm9scGxhbmUudjEuQVBJVG9rZW5TZXJ2aWNlQ3JlYXRlUmVzcG9uc2USbQoETGlzdBIxLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlblNlcnZpY2VMaXN0UmVxdWVzdBoyLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlblNlcnZpY2VMaXN0UmVzcG9uc2UScwoGUmV2b2tlEjMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuU2VydmljZVJldm9rZVJlcXVlc3QaNC5jYWlybi5jb250cm9scGxhbmUudjEuQVBJVG9rZW5TZXJ2aWNlUmV2b2tlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiVjYWlybi9jb250cm9scGxhbmUvdjEvYXBpX3Rva2VuLnByb3RvEhVjYWlybi5jb250cm9scGxhbmUudjEizQIKCEFQSVRva2VuEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSMQoEa2luZBgDIAEoDjIjLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlbktpbmQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmdhbml6YXRpb25faWQYCCABKAkSGQoRb3JnYW5pemF0aW9uX25hbWUYCSABKAkipQEKHEFQSVRva2VuU2VydmljZUNyZWF0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIxCgRraW5kGAIgASgOMiMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuS2luZBIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxvcmdhbml6YXRpb24YBCABKAkiXwodQVBJVG9rZW5TZXJ2aWNlQ3JlYXRlUmVzcG9uc2USLgoFdG9rZW4YASABKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuQVBJVG9rZW4SDgoGc2VjcmV0GAIgASgJIjIKGkFQSVRva2VuU2VydmljZUxpc3RSZXF1ZXN0EhQKDG9yZ2FuaXphdGlvbhgBIAEoCSJOChtBUElUb2tlblNlcnZpY2VMaXN0UmVzcG9uc2USLwoGdG9rZW5zGAEgAygLMh8uY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuIkAKHEFQSVRva2VuU2VydmljZVJldm9rZVJlcXVlc3QSCgoCaWQYASABKAkSFAoMb3JnYW5pemF0aW9uGAIgASgJIh8KHUFQSVRva2VuU2VydmljZVJldm9rZVJlc3BvbnNlKnsKDEFQSVRva2VuS2luZBIeChpBUElfVE9LRU5fS0lORF9VTlNQRUNJRklFRBAAEhcKE0FQSV9UT0tFTl9LSU5EX1VTRVIQARIYChRBUElfVE9LRU5fS0lORF9ST0JPVBACEhgKFEFQSV9UT0tFTl9LSU5EX0FETUlOEAMy6gIKD0FQSVRva2VuU2VydmljZRJzCgZDcmVhdGUSMy5jYWlybi5jb250cm9scGxhbmUudjEuQVBJVG9rZW5TZXJ2aWNlQ3JlYXRlUmVxdWVzdBo0LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlblNlcnZpY2VDcmVhdGVSZXNwb25zZRJtCgRMaXN0EjEuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuU2VydmljZUxpc3RSZXF1ZXN0GjIuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkFQSVRva2VuU2VydmljZUxpc3RSZXNwb25zZRJzCgZSZXZva2USMy5jYWlybi5jb250cm9scGxhbmUudjEuQVBJVG9rZW5TZXJ2aWNlUmV2b2tlUmVxdWVzdBo0LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BUElUb2tlblNlcnZpY2VSZXZva2VSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message cairn.controlplane.v1.APIToken
@@ -54,9 +54,18 @@ export type APIToken = Message<"cairn.controlplane.v1.APIToken"> & {
   lastUsedAt?: Timestamp | undefined;
 
   /**
+   * Empty for admin tokens.
+   *
    * @generated from field: string organization_id = 8;
    */
   organizationId: string;
+
+  /**
+   * Empty for admin tokens.
+   *
+   * @generated from field: string organization_name = 9;
+   */
+  organizationName: string;
 };
 
 /**
@@ -76,6 +85,8 @@ export type APITokenServiceCreateRequest = Message<"cairn.controlplane.v1.APITok
   name: string;
 
   /**
+   * USER when unspecified.
+   *
    * @generated from field: cairn.controlplane.v1.APITokenKind kind = 2;
    */
   kind: APITokenKind;
@@ -86,6 +97,14 @@ export type APITokenServiceCreateRequest = Message<"cairn.controlplane.v1.APITok
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The organisation's name. Needed by admin tokens (except for an ADMIN token, which takes none); an
+   * organisation's token may leave it empty or name its own.
+   *
+   * @generated from field: string organization = 4;
+   */
+  organization: string;
 };
 
 /**
@@ -123,6 +142,12 @@ export const APITokenServiceCreateResponseSchema: GenMessage<APITokenServiceCrea
  * @generated from message cairn.controlplane.v1.APITokenServiceListRequest
  */
 export type APITokenServiceListRequest = Message<"cairn.controlplane.v1.APITokenServiceListRequest"> & {
+  /**
+   * As in Create; an admin token naming none lists the admin tokens.
+   *
+   * @generated from field: string organization = 1;
+   */
+  organization: string;
 };
 
 /**
@@ -157,6 +182,13 @@ export type APITokenServiceRevokeRequest = Message<"cairn.controlplane.v1.APITok
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * As in Create; an admin token naming none may revoke any token by id.
+   *
+   * @generated from field: string organization = 2;
+   */
+  organization: string;
 };
 
 /**
@@ -197,6 +229,13 @@ export enum APITokenKind {
    * @generated from enum value: API_TOKEN_KIND_ROBOT = 2;
    */
   API_TOKEN_KIND_ROBOT = 2,
+
+  /**
+   * Instance-wide: belongs to no organisation; manages organisations and API tokens only.
+   *
+   * @generated from enum value: API_TOKEN_KIND_ADMIN = 3;
+   */
+  API_TOKEN_KIND_ADMIN = 3,
 }
 
 /**
@@ -206,13 +245,18 @@ export const APITokenKindSchema: GenEnum<APITokenKind> = /*@__PURE__*/
   enumDesc(file_cairn_controlplane_v1_api_token, 0);
 
 /**
- * API tokens of the caller's organisation, for people and CI robots.
+ * API tokens, for people and CI robots of an organisation, and admin tokens of the whole instance. An
+ * organisation's token acts on its own organisation's tokens; naming another organisation is
+ * PERMISSION_DENIED. An admin token names the organisation it acts on (`organization`), or none to act on
+ * admin tokens; it may not call the organisation-scoped services (CAS backends, CAS credentials, the digest
+ * map, attestations), which refuse it with PERMISSION_DENIED, reason `admin_token`.
  *
  * @generated from service cairn.controlplane.v1.APITokenService
  */
 export const APITokenService: GenService<{
   /**
-   * Creates a token and returns it once; only its hash is kept.
+   * Creates a token and returns it once; only its hash is kept. Only an admin token may create an admin
+   * token (PERMISSION_DENIED, reason `admin_only`, otherwise).
    *
    * @generated from rpc cairn.controlplane.v1.APITokenService.Create
    */
@@ -222,6 +266,9 @@ export const APITokenService: GenService<{
     output: typeof APITokenServiceCreateResponseSchema;
   },
   /**
+   * The tokens of one organisation (or, for an admin naming none, the admin tokens), revoked ones
+   * included. Never returns a secret.
+   *
    * @generated from rpc cairn.controlplane.v1.APITokenService.List
    */
   list: {
@@ -230,7 +277,7 @@ export const APITokenService: GenService<{
     output: typeof APITokenServiceListResponseSchema;
   },
   /**
-   * Revoked tokens are refused from the next call on.
+   * Revoked tokens are refused from the next call on. NOT_FOUND when no live token has that id in scope.
    *
    * @generated from rpc cairn.controlplane.v1.APITokenService.Revoke
    */

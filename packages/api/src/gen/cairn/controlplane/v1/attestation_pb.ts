@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn/controlplane/v1/attestation.proto.
  */
 export const file_cairn_controlplane_v1_attestation: GenFile = /*@__PURE__*/
-  fileDesc("CidjYWlybi9jb250cm9scGxhbmUvdjEvYXR0ZXN0YXRpb24ucHJvdG8SFWNhaXJuLmNvbnRyb2xwbGFuZS52MSJgCgpSdW5CYWNrZW5kEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSEwoLaXNfZmFsbGJhY2sYBCABKAgSEQoJbWF4X2J5dGVzGAUgASgDIokCCgtXb3JrZmxvd1J1bhIKCgJpZBgBIAEoCRIQCgh3b3JrZmxvdxgCIAEoCRIPCgdwcm9qZWN0GAMgASgJEjYKBXN0YXRlGAQgASgOMicuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuU3RhdGUSMgoHYmFja2VuZBgFIAEoCzIhLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5SdW5CYWNrZW5kEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLxAQoLQXR0ZXN0YXRpb24SDgoGZGlnZXN0GAEgASgJEgwKBHNpemUYAiABKAMSDgoGcnVuX2lkGAMgASgJEjIKB2JhY2tlbmQYBCABKAsyIS5jYWlybi5jb250cm9scGxhbmUudjEuUnVuQmFja2VuZBIaChJzdG9yZWRfaW5fZGF0YWJhc2UYBSABKAgSNAoQc3RvcmVkX2luX2Nhc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUgoITWF0ZXJpYWwSDgoGZGlnZXN0GAEgASgJEgwKBHNpemUYAiABKAMSEgoKYmFja2VuZF9pZBgDIAEoCRIUCgxiYWNrZW5kX25hbWUYBCABKAkiQgodQXR0ZXN0YXRpb25TZXJ2aWNlSW5pdFJlcXVlc3QSEAoId29ya2Zsb3cYASABKAkSDwoHcHJvamVjdBgCIAEoCSJRCh5BdHRlc3RhdGlvblNlcnZpY2VJbml0UmVzcG9uc2USLwoDcnVuGAEgASgLMiIuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuIjkKJ0F0dGVzdGF0aW9uU2VydmljZUdldFVwbG9hZENyZWRzUmVxdWVzdBIOCgZydW5faWQYASABKAkitwEKKEF0dGVzdGF0aW9uU2VydmljZUdldFVwbG9hZENyZWRzUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoHYmFja2VuZBgDIAEoCzIhLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5SdW5CYWNrZW5kEhgKEGNhc19ncnBjX2FkZHJlc3MYBCABKAkiXwonQXR0ZXN0YXRpb25TZXJ2aWNlUmVjb3JkTWF0ZXJpYWxSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZkaWdlc3QYAiABKAkSFAoMdXBsb2FkX3Rva2VuGAMgASgJIl0KKEF0dGVzdGF0aW9uU2VydmljZVJlY29yZE1hdGVyaWFsUmVzcG9uc2USMQoIbWF0ZXJpYWwYASABKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuTWF0ZXJpYWwiQAoeQXR0ZXN0YXRpb25TZXJ2aWNlU3RvcmVSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZidW5kbGUYAiABKAwiiwEKH0F0dGVzdGF0aW9uU2VydmljZVN0b3JlUmVzcG9uc2USNwoLYXR0ZXN0YXRpb24YASABKAsyIi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb24SLwoDcnVuGAIgASgLMiIuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuIkkKHEF0dGVzdGF0aW9uU2VydmljZUdldFJlcXVlc3QSEAoGZGlnZXN0GAEgASgJSAASEAoGcnVuX2lkGAIgASgJSABCBQoDcmVmItEBCh1BdHRlc3RhdGlvblNlcnZpY2VHZXRSZXNwb25zZRI3CgthdHRlc3RhdGlvbhgBIAEoCzIiLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvbhIOCgZidW5kbGUYAiABKAwSMwoGc291cmNlGAMgASgOMiMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkJ1bmRsZVNvdXJjZRIyCgltYXRlcmlhbHMYBCADKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuTWF0ZXJpYWwq3QEKEFdvcmtmbG93UnVuU3RhdGUSIgoeV09SS0ZMT1dfUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASIgoeV09SS0ZMT1dfUlVOX1NUQVRFX0lOSVRJQUxJWkVEEAESIAocV09SS0ZMT1dfUlVOX1NUQVRFX1NVQ0NFRURFRBACEh0KGVdPUktGTE9XX1JVTl9TVEFURV9GQUlMRUQQAxIgChxXT1JLRkxPV19SVU5fU1RBVEVfQ0FOQ0VMTEVEEAQSHgoaV09SS0ZMT1dfUlVOX1NUQVRFX0VYUElSRUQQBSp5CgxCdW5kbGVTb3VyY2USHQoZQlVORExFX1NPVVJDRV9VTlNQRUNJRklFRBAAEhcKE0JVTkRMRV9TT1VSQ0VfQ0FDSEUQARIaChZCVU5ETEVfU09VUkNFX0RBVEFCQVNFEAISFQoRQlVORExFX1NPVVJDRV9DQVMQAzKbBQoSQXR0ZXN0YXRpb25TZXJ2aWNlEnMKBEluaXQSNC5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlSW5pdFJlcXVlc3QaNS5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlSW5pdFJlc3BvbnNlEpEBCg5HZXRVcGxvYWRDcmVkcxI+LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VHZXRVcGxvYWRDcmVkc1JlcXVlc3QaPy5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlR2V0VXBsb2FkQ3JlZHNSZXNwb25zZRKRAQoOUmVjb3JkTWF0ZXJpYWwSPi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlUmVjb3JkTWF0ZXJpYWxSZXF1ZXN0Gj8uY2Fpcm4uY29udHJvbHBsYW5lLnYxLkF0dGVzdGF0aW9uU2VydmljZVJlY29yZE1hdGVyaWFsUmVzcG9uc2USdgoFU3RvcmUSNS5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlU3RvcmVSZXF1ZXN0GjYuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkF0dGVzdGF0aW9uU2VydmljZVN0b3JlUmVzcG9uc2UScAoDR2V0EjMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkF0dGVzdGF0aW9uU2VydmljZUdldFJlcXVlc3QaNC5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlR2V0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CidjYWlybi9jb250cm9scGxhbmUvdjEvYXR0ZXN0YXRpb24ucHJvdG8SFWNhaXJuLmNvbnRyb2xwbGFuZS52MSJgCgpSdW5CYWNrZW5kEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSEwoLaXNfZmFsbGJhY2sYBCABKAgSEQoJbWF4X2J5dGVzGAUgASgDIisKDldvcmtmbG93UnVubmVyEgwKBHR5cGUYASABKAkSCwoDdXJsGAIgASgJIqIDCgtXb3JrZmxvd1J1bhIKCgJpZBgBIAEoCRIQCgh3b3JrZmxvdxgCIAEoCRIPCgdwcm9qZWN0GAMgASgJEjYKBXN0YXRlGAQgASgOMicuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuU3RhdGUSMgoHYmFja2VuZBgFIAEoCzIhLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5SdW5CYWNrZW5kEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1CgZydW5uZXIYCCABKAsyJS5jYWlybi5jb250cm9scGxhbmUudjEuV29ya2Zsb3dSdW5uZXISLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoSYXR0ZXN0YXRpb25fZGlnZXN0GAogASgJEhQKDHJlc2V0X3JlYXNvbhgLIAEoCSLxAQoLQXR0ZXN0YXRpb24SDgoGZGlnZXN0GAEgASgJEgwKBHNpemUYAiABKAMSDgoGcnVuX2lkGAMgASgJEjIKB2JhY2tlbmQYBCABKAsyIS5jYWlybi5jb250cm9scGxhbmUudjEuUnVuQmFja2VuZBIaChJzdG9yZWRfaW5fZGF0YWJhc2UYBSABKAgSNAoQc3RvcmVkX2luX2Nhc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPQoPTWF0ZXJpYWxCYWNrZW5kEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkizQMKCE1hdGVyaWFsEg4KBmRpZ2VzdBgBIAEoCRIMCgRzaXplGAIgASgDEhIKCmJhY2tlbmRfaWQYAyABKAkSFAoMYmFja2VuZF9uYW1lGAQgASgJEgwKBG5hbWUYBSABKAkSMQoEa2luZBgGIAEoDjIjLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5NYXRlcmlhbEtpbmQSEQoJZmlsZV9uYW1lGAcgASgJEkUKC2Fubm90YXRpb25zGAggAygLMjAuY2Fpcm4uY29udHJvbHBsYW5lLnYxLk1hdGVyaWFsLkFubm90YXRpb25zRW50cnkSOQoHYmFja2VuZBgJIAEoCzImLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5NYXRlcmlhbEJhY2tlbmRIABIYCg5pbmxpbmVfY29udGVudBgKIAEoDEgAEhkKD2ltYWdlX3JlZmVyZW5jZRgLIAEoCUgAEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIKCghsb2NhdGlvbiJ5Ch1BdHRlc3RhdGlvblNlcnZpY2VJbml0UmVxdWVzdBIQCgh3b3JrZmxvdxgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEjUKBnJ1bm5lchgDIAEoCzIlLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5Xb3JrZmxvd1J1bm5lciJRCh5BdHRlc3RhdGlvblNlcnZpY2VJbml0UmVzcG9uc2USLwoDcnVuGAEgASgLMiIuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuIjkKJ0F0dGVzdGF0aW9uU2VydmljZUdldFVwbG9hZENyZWRzUmVxdWVzdBIOCgZydW5faWQYASABKAkitwEKKEF0dGVzdGF0aW9uU2VydmljZUdldFVwbG9hZENyZWRzUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoHYmFja2VuZBgDIAEoCzIhLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5SdW5CYWNrZW5kEhgKEGNhc19ncnBjX2FkZHJlc3MYBCABKAkiOQoRTWF0ZXJpYWxDYXNTb3VyY2USDgoGZGlnZXN0GAEgASgJEhQKDHVwbG9hZF90b2tlbhgCIAEoCSInChRNYXRlcmlhbElubGluZVNvdXJjZRIPCgdjb250ZW50GAEgASgMIkYKE01hdGVyaWFsSW1hZ2VTb3VyY2USEQoJcmVmZXJlbmNlGAEgASgJEg4KBmRpZ2VzdBgCIAEoCRIMCgRzaXplGAMgASgDIuADCiRBdHRlc3RhdGlvblNlcnZpY2VBZGRNYXRlcmlhbFJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSMQoEa2luZBgDIAEoDjIjLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5NYXRlcmlhbEtpbmQSYQoLYW5ub3RhdGlvbnMYBCADKAsyTC5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlQWRkTWF0ZXJpYWxSZXF1ZXN0LkFubm90YXRpb25zRW50cnkSEQoJZmlsZV9uYW1lGAUgASgJEjcKA2NhcxgGIAEoCzIoLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5NYXRlcmlhbENhc1NvdXJjZUgAEj0KBmlubGluZRgHIAEoCzIrLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5NYXRlcmlhbElubGluZVNvdXJjZUgAEjsKBWltYWdlGAggASgLMiouY2Fpcm4uY29udHJvbHBsYW5lLnYxLk1hdGVyaWFsSW1hZ2VTb3VyY2VIABoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCAoGc291cmNlIloKJUF0dGVzdGF0aW9uU2VydmljZUFkZE1hdGVyaWFsUmVzcG9uc2USMQoIbWF0ZXJpYWwYASABKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuTWF0ZXJpYWwiMQofQXR0ZXN0YXRpb25TZXJ2aWNlR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkidgoeQXR0ZXN0YXRpb25TZXJ2aWNlUmVzZXRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRI0Cgd0cmlnZ2VyGAIgASgOMiMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLlJlc2V0VHJpZ2dlchIOCgZyZWFzb24YAyABKAkiUgofQXR0ZXN0YXRpb25TZXJ2aWNlUmVzZXRSZXNwb25zZRIvCgNydW4YASABKAsyIi5jYWlybi5jb250cm9scGxhbmUudjEuV29ya2Zsb3dSdW4ihwEKIEF0dGVzdGF0aW9uU2VydmljZUdldFJ1blJlc3BvbnNlEi8KA3J1bhgBIAEoCzIiLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5Xb3JrZmxvd1J1bhIyCgltYXRlcmlhbHMYAiADKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuTWF0ZXJpYWwiQAoeQXR0ZXN0YXRpb25TZXJ2aWNlU3RvcmVSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZidW5kbGUYAiABKAwiiwEKH0F0dGVzdGF0aW9uU2VydmljZVN0b3JlUmVzcG9uc2USNwoLYXR0ZXN0YXRpb24YASABKAsyIi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb24SLwoDcnVuGAIgASgLMiIuY2Fpcm4uY29udHJvbHBsYW5lLnYxLldvcmtmbG93UnVuIkkKHEF0dGVzdGF0aW9uU2VydmljZUdldFJlcXVlc3QSEAoGZGlnZXN0GAEgASgJSAASEAoGcnVuX2lkGAIgASgJSABCBQoDcmVmItEBCh1BdHRlc3RhdGlvblNlcnZpY2VHZXRSZXNwb25zZRI3CgthdHRlc3RhdGlvbhgBIAEoCzIiLmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvbhIOCgZidW5kbGUYAiABKAwSMwoGc291cmNlGAMgASgOMiMuY2Fpcm4uY29udHJvbHBsYW5lLnYxLkJ1bmRsZVNvdXJjZRIyCgltYXRlcmlhbHMYBCADKAsyHy5jYWlybi5jb250cm9scGxhbmUudjEuTWF0ZXJpYWwq3QEKEFdvcmtmbG93UnVuU3RhdGUSIgoeV09SS0ZMT1dfUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASIgoeV09SS0ZMT1dfUlVOX1NUQVRFX0lOSVRJQUxJWkVEEAESIAocV09SS0ZMT1dfUlVOX1NUQVRFX1NVQ0NFRURFRBACEh0KGVdPUktGTE9XX1JVTl9TVEFURV9GQUlMRUQQAxIgChxXT1JLRkxPV19SVU5fU1RBVEVfQ0FOQ0VMTEVEEAQSHgoaV09SS0ZMT1dfUlVOX1NUQVRFX0VYUElSRUQQBSpoCgxSZXNldFRyaWdnZXISHQoZUkVTRVRfVFJJR0dFUl9VTlNQRUNJRklFRBAAEhkKFVJFU0VUX1RSSUdHRVJfRkFJTFVSRRABEh4KGlJFU0VUX1RSSUdHRVJfQ0FOQ0VMTEFUSU9OEAIqvAIKDE1hdGVyaWFsS2luZBIdChlNQVRFUklBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWTUFURVJJQUxfS0lORF9BUlRJRkFDVBABEhgKFE1BVEVSSUFMX0tJTkRfU1RSSU5HEAISJQohTUFURVJJQUxfS0lORF9TQk9NX0NZQ0xPTkVEWF9KU09OEAMSIAocTUFURVJJQUxfS0lORF9TQk9NX1NQRFhfSlNPThAEEhsKF01BVEVSSUFMX0tJTkRfSlVOSVRfWE1MEAUSFwoTTUFURVJJQUxfS0lORF9TQVJJRhAGEhkKFU1BVEVSSUFMX0tJTkRfT1BFTlZFWBAHEhoKFk1BVEVSSUFMX0tJTkRfRVZJREVOQ0UQCBIhCh1NQVRFUklBTF9LSU5EX0NPTlRBSU5FUl9JTUFHRRAJKnkKDEJ1bmRsZVNvdXJjZRIdChlCVU5ETEVfU09VUkNFX1VOU1BFQ0lGSUVEEAASFwoTQlVORExFX1NPVVJDRV9DQUNIRRABEhoKFkJVTkRMRV9TT1VSQ0VfREFUQUJBU0UQAhIVChFCVU5ETEVfU09VUkNFX0NBUxADMoUHChJBdHRlc3RhdGlvblNlcnZpY2UScwoESW5pdBI0LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VJbml0UmVxdWVzdBo1LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VJbml0UmVzcG9uc2USkQEKDkdldFVwbG9hZENyZWRzEj4uY2Fpcm4uY29udHJvbHBsYW5lLnYxLkF0dGVzdGF0aW9uU2VydmljZUdldFVwbG9hZENyZWRzUmVxdWVzdBo/LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VHZXRVcGxvYWRDcmVkc1Jlc3BvbnNlEogBCgtBZGRNYXRlcmlhbBI7LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VBZGRNYXRlcmlhbFJlcXVlc3QaPC5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlQWRkTWF0ZXJpYWxSZXNwb25zZRJ5CgZHZXRSdW4SNi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlR2V0UnVuUmVxdWVzdBo3LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VHZXRSdW5SZXNwb25zZRJ2CgVSZXNldBI1LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VSZXNldFJlcXVlc3QaNi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlUmVzZXRSZXNwb25zZRJ2CgVTdG9yZRI1LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VTdG9yZVJlcXVlc3QaNi5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlU3RvcmVSZXNwb25zZRJwCgNHZXQSMy5jYWlybi5jb250cm9scGxhbmUudjEuQXR0ZXN0YXRpb25TZXJ2aWNlR2V0UmVxdWVzdBo0LmNhaXJuLmNvbnRyb2xwbGFuZS52MS5BdHRlc3RhdGlvblNlcnZpY2VHZXRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * The backend a run's evidence goes to, as chosen at Init.
@@ -60,6 +60,34 @@ export const RunBackendSchema: GenMessage<RunBackend> = /*@__PURE__*/
   messageDesc(file_cairn_controlplane_v1_attestation, 0);
 
 /**
+ * Where a run ran, as the CLI detected it from the CI environment at Init.
+ *
+ * @generated from message cairn.controlplane.v1.WorkflowRunner
+ */
+export type WorkflowRunner = Message<"cairn.controlplane.v1.WorkflowRunner"> & {
+  /**
+   * "github-actions", "gitlab-ci", "jenkins", "circleci", "azure-pipelines", "buildkite" or "local".
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * The page of the CI run (http or https); "" when unknown.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.WorkflowRunner.
+ * Use `create(WorkflowRunnerSchema)` to create a new message.
+ */
+export const WorkflowRunnerSchema: GenMessage<WorkflowRunner> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 1);
+
+/**
  * @generated from message cairn.controlplane.v1.WorkflowRun
  */
 export type WorkflowRun = Message<"cairn.controlplane.v1.WorkflowRun"> & {
@@ -74,6 +102,8 @@ export type WorkflowRun = Message<"cairn.controlplane.v1.WorkflowRun"> & {
   workflow: string;
 
   /**
+   * "" when none was given.
+   *
    * @generated from field: string project = 3;
    */
   project: string;
@@ -94,9 +124,39 @@ export type WorkflowRun = Message<"cairn.controlplane.v1.WorkflowRun"> & {
   createdAt?: Timestamp | undefined;
 
   /**
+   * When the run was pushed, reset or expired; unset while it is initialized.
+   *
    * @generated from field: google.protobuf.Timestamp finished_at = 7;
    */
   finishedAt?: Timestamp | undefined;
+
+  /**
+   * Unset when the CLI sent none at Init.
+   *
+   * @generated from field: cairn.controlplane.v1.WorkflowRunner runner = 8;
+   */
+  runner?: WorkflowRunner | undefined;
+
+  /**
+   * When an initialized run expires unless pushed before (`attestations.runLifetimeSeconds` after Init).
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 9;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * "sha256:<64 lower-case hex>" of the run's bundle once pushed; "" before.
+   *
+   * @generated from field: string attestation_digest = 10;
+   */
+  attestationDigest: string;
+
+  /**
+   * Why the run was reset (failed or cancelled runs); "" otherwise.
+   *
+   * @generated from field: string reset_reason = 11;
+   */
+  resetReason: string;
 };
 
 /**
@@ -104,7 +164,7 @@ export type WorkflowRun = Message<"cairn.controlplane.v1.WorkflowRun"> & {
  * Use `create(WorkflowRunSchema)` to create a new message.
  */
 export const WorkflowRunSchema: GenMessage<WorkflowRun> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 1);
+  messageDesc(file_cairn_controlplane_v1_attestation, 2);
 
 /**
  * @generated from message cairn.controlplane.v1.Attestation
@@ -159,15 +219,48 @@ export type Attestation = Message<"cairn.controlplane.v1.Attestation"> & {
  * Use `create(AttestationSchema)` to create a new message.
  */
 export const AttestationSchema: GenMessage<Attestation> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 2);
+  messageDesc(file_cairn_controlplane_v1_attestation, 3);
 
 /**
- * A blob the client uploaded during a run, as the CAS confirmed it.
+ * The backend holding a material, as the statement names it.
+ *
+ * @generated from message cairn.controlplane.v1.MaterialBackend
+ */
+export type MaterialBackend = Message<"cairn.controlplane.v1.MaterialBackend"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * "oci", "aws-s3", "azure-blob" or "filesystem".
+   *
+   * @generated from field: string provider = 3;
+   */
+  provider: string;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.MaterialBackend.
+ * Use `create(MaterialBackendSchema)` to create a new message.
+ */
+export const MaterialBackendSchema: GenMessage<MaterialBackend> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 4);
+
+/**
+ * A material of a run, as recorded.
  *
  * @generated from message cairn.controlplane.v1.Material
  */
 export type Material = Message<"cairn.controlplane.v1.Material"> & {
   /**
+   * "sha256:<64 lower-case hex>" of its bytes (of the image manifest, for a CONTAINER_IMAGE).
+   *
    * @generated from field: string digest = 1;
    */
   digest: string;
@@ -178,6 +271,8 @@ export type Material = Message<"cairn.controlplane.v1.Material"> & {
   size: bigint;
 
   /**
+   * The same as backend.id and backend.name for a material a backend holds; "" otherwise.
+   *
    * @generated from field: string backend_id = 3;
    */
   backendId: string;
@@ -186,6 +281,66 @@ export type Material = Message<"cairn.controlplane.v1.Material"> & {
    * @generated from field: string backend_name = 4;
    */
   backendName: string;
+
+  /**
+   * Unique within the run.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+
+  /**
+   * @generated from field: cairn.controlplane.v1.MaterialKind kind = 6;
+   */
+  kind: MaterialKind;
+
+  /**
+   * The file it was read from; "" for none.
+   *
+   * @generated from field: string file_name = 7;
+   */
+  fileName: string;
+
+  /**
+   * @generated from field: map<string, string> annotations = 8;
+   */
+  annotations: { [key: string]: string };
+
+  /**
+   * Where its bytes are.
+   *
+   * @generated from oneof cairn.controlplane.v1.Material.location
+   */
+  location: {
+    /**
+     * Held by this backend, read through the CAS by digest.
+     *
+     * @generated from field: cairn.controlplane.v1.MaterialBackend backend = 9;
+     */
+    value: MaterialBackend;
+    case: "backend";
+  } | {
+    /**
+     * Carried in the attestation: a STRING's UTF-8 text, or any other kind's bytes.
+     *
+     * @generated from field: bytes inline_content = 10;
+     */
+    value: Uint8Array;
+    case: "inlineContent";
+  } | {
+    /**
+     * A CONTAINER_IMAGE: "registry/repository[:tag]@sha256:…", normalised as `docker pull` reads it.
+     *
+     * @generated from field: string image_reference = 11;
+     */
+    value: string;
+    case: "imageReference";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 12;
+   */
+  createdAt?: Timestamp | undefined;
 };
 
 /**
@@ -193,7 +348,7 @@ export type Material = Message<"cairn.controlplane.v1.Material"> & {
  * Use `create(MaterialSchema)` to create a new message.
  */
 export const MaterialSchema: GenMessage<Material> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 3);
+  messageDesc(file_cairn_controlplane_v1_attestation, 5);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceInitRequest
@@ -207,11 +362,18 @@ export type AttestationServiceInitRequest = Message<"cairn.controlplane.v1.Attes
   workflow: string;
 
   /**
-   * 1–128 characters, e.g. "acme/api".
+   * At most 128 characters, e.g. "acme/api"; "" for none.
    *
    * @generated from field: string project = 2;
    */
   project: string;
+
+  /**
+   * Where the run runs, detected by the CLI from the CI environment; kept on the run. Optional.
+   *
+   * @generated from field: cairn.controlplane.v1.WorkflowRunner runner = 3;
+   */
+  runner?: WorkflowRunner | undefined;
 };
 
 /**
@@ -219,7 +381,7 @@ export type AttestationServiceInitRequest = Message<"cairn.controlplane.v1.Attes
  * Use `create(AttestationServiceInitRequestSchema)` to create a new message.
  */
 export const AttestationServiceInitRequestSchema: GenMessage<AttestationServiceInitRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 4);
+  messageDesc(file_cairn_controlplane_v1_attestation, 6);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceInitResponse
@@ -236,7 +398,7 @@ export type AttestationServiceInitResponse = Message<"cairn.controlplane.v1.Atte
  * Use `create(AttestationServiceInitResponseSchema)` to create a new message.
  */
 export const AttestationServiceInitResponseSchema: GenMessage<AttestationServiceInitResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 5);
+  messageDesc(file_cairn_controlplane_v1_attestation, 7);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceGetUploadCredsRequest
@@ -253,7 +415,7 @@ export type AttestationServiceGetUploadCredsRequest = Message<"cairn.controlplan
  * Use `create(AttestationServiceGetUploadCredsRequestSchema)` to create a new message.
  */
 export const AttestationServiceGetUploadCredsRequestSchema: GenMessage<AttestationServiceGetUploadCredsRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 6);
+  messageDesc(file_cairn_controlplane_v1_attestation, 8);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceGetUploadCredsResponse
@@ -289,43 +451,162 @@ export type AttestationServiceGetUploadCredsResponse = Message<"cairn.controlpla
  * Use `create(AttestationServiceGetUploadCredsResponseSchema)` to create a new message.
  */
 export const AttestationServiceGetUploadCredsResponseSchema: GenMessage<AttestationServiceGetUploadCredsResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 7);
+  messageDesc(file_cairn_controlplane_v1_attestation, 9);
 
 /**
- * @generated from message cairn.controlplane.v1.AttestationServiceRecordMaterialRequest
+ * A blob uploaded to the CAS with the run's upload token (GetUploadCreds).
+ *
+ * @generated from message cairn.controlplane.v1.MaterialCasSource
  */
-export type AttestationServiceRecordMaterialRequest = Message<"cairn.controlplane.v1.AttestationServiceRecordMaterialRequest"> & {
-  /**
-   * @generated from field: string run_id = 1;
-   */
-  runId: string;
-
+export type MaterialCasSource = Message<"cairn.controlplane.v1.MaterialCasSource"> & {
   /**
    * "sha256:<64 lower-case hex>"
+   *
+   * @generated from field: string digest = 1;
+   */
+  digest: string;
+
+  /**
+   * The upload token the blob was uploaded with; it names the run's backend. Never stored or logged.
+   *
+   * @generated from field: string upload_token = 2;
+   */
+  uploadToken: string;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.MaterialCasSource.
+ * Use `create(MaterialCasSourceSchema)` to create a new message.
+ */
+export const MaterialCasSourceSchema: GenMessage<MaterialCasSource> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 10);
+
+/**
+ * The material's bytes themselves; the control plane computes their digest and size.
+ *
+ * @generated from message cairn.controlplane.v1.MaterialInlineSource
+ */
+export type MaterialInlineSource = Message<"cairn.controlplane.v1.MaterialInlineSource"> & {
+  /**
+   * A STRING's UTF-8 text, or the bytes of any other kind (on an inline backend only).
+   *
+   * @generated from field: bytes content = 1;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.MaterialInlineSource.
+ * Use `create(MaterialInlineSourceSchema)` to create a new message.
+ */
+export const MaterialInlineSourceSchema: GenMessage<MaterialInlineSource> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 11);
+
+/**
+ * A container image, resolved by the CLI from its registry; nothing is uploaded.
+ *
+ * @generated from message cairn.controlplane.v1.MaterialImageSource
+ */
+export type MaterialImageSource = Message<"cairn.controlplane.v1.MaterialImageSource"> & {
+  /**
+   * "registry/repository[:tag][@sha256:…]"; a digest in it must be `digest`.
+   *
+   * @generated from field: string reference = 1;
+   */
+  reference: string;
+
+  /**
+   * "sha256:<64 lower-case hex>" of the image manifest.
    *
    * @generated from field: string digest = 2;
    */
   digest: string;
 
   /**
-   * The upload token the blob was uploaded with (from GetUploadCreds), naming its backend.
+   * Size of the manifest in bytes.
    *
-   * @generated from field: string upload_token = 3;
+   * @generated from field: int64 size = 3;
    */
-  uploadToken: string;
+  size: bigint;
 };
 
 /**
- * Describes the message cairn.controlplane.v1.AttestationServiceRecordMaterialRequest.
- * Use `create(AttestationServiceRecordMaterialRequestSchema)` to create a new message.
+ * Describes the message cairn.controlplane.v1.MaterialImageSource.
+ * Use `create(MaterialImageSourceSchema)` to create a new message.
  */
-export const AttestationServiceRecordMaterialRequestSchema: GenMessage<AttestationServiceRecordMaterialRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 8);
+export const MaterialImageSourceSchema: GenMessage<MaterialImageSource> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 12);
 
 /**
- * @generated from message cairn.controlplane.v1.AttestationServiceRecordMaterialResponse
+ * @generated from message cairn.controlplane.v1.AttestationServiceAddMaterialRequest
  */
-export type AttestationServiceRecordMaterialResponse = Message<"cairn.controlplane.v1.AttestationServiceRecordMaterialResponse"> & {
+export type AttestationServiceAddMaterialRequest = Message<"cairn.controlplane.v1.AttestationServiceAddMaterialRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * 1–128 characters, no control characters; unique within the run.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: cairn.controlplane.v1.MaterialKind kind = 3;
+   */
+  kind: MaterialKind;
+
+  /**
+   * At most 64 pairs; keys 1–128 characters, values at most 4096.
+   *
+   * @generated from field: map<string, string> annotations = 4;
+   */
+  annotations: { [key: string]: string };
+
+  /**
+   * The file the material was read from (at most 1024 characters); "" for none.
+   *
+   * @generated from field: string file_name = 5;
+   */
+  fileName: string;
+
+  /**
+   * @generated from oneof cairn.controlplane.v1.AttestationServiceAddMaterialRequest.source
+   */
+  source: {
+    /**
+     * @generated from field: cairn.controlplane.v1.MaterialCasSource cas = 6;
+     */
+    value: MaterialCasSource;
+    case: "cas";
+  } | {
+    /**
+     * @generated from field: cairn.controlplane.v1.MaterialInlineSource inline = 7;
+     */
+    value: MaterialInlineSource;
+    case: "inline";
+  } | {
+    /**
+     * @generated from field: cairn.controlplane.v1.MaterialImageSource image = 8;
+     */
+    value: MaterialImageSource;
+    case: "image";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.AttestationServiceAddMaterialRequest.
+ * Use `create(AttestationServiceAddMaterialRequestSchema)` to create a new message.
+ */
+export const AttestationServiceAddMaterialRequestSchema: GenMessage<AttestationServiceAddMaterialRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 13);
+
+/**
+ * @generated from message cairn.controlplane.v1.AttestationServiceAddMaterialResponse
+ */
+export type AttestationServiceAddMaterialResponse = Message<"cairn.controlplane.v1.AttestationServiceAddMaterialResponse"> & {
   /**
    * @generated from field: cairn.controlplane.v1.Material material = 1;
    */
@@ -333,11 +614,98 @@ export type AttestationServiceRecordMaterialResponse = Message<"cairn.controlpla
 };
 
 /**
- * Describes the message cairn.controlplane.v1.AttestationServiceRecordMaterialResponse.
- * Use `create(AttestationServiceRecordMaterialResponseSchema)` to create a new message.
+ * Describes the message cairn.controlplane.v1.AttestationServiceAddMaterialResponse.
+ * Use `create(AttestationServiceAddMaterialResponseSchema)` to create a new message.
  */
-export const AttestationServiceRecordMaterialResponseSchema: GenMessage<AttestationServiceRecordMaterialResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 9);
+export const AttestationServiceAddMaterialResponseSchema: GenMessage<AttestationServiceAddMaterialResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 14);
+
+/**
+ * @generated from message cairn.controlplane.v1.AttestationServiceGetRunRequest
+ */
+export type AttestationServiceGetRunRequest = Message<"cairn.controlplane.v1.AttestationServiceGetRunRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.AttestationServiceGetRunRequest.
+ * Use `create(AttestationServiceGetRunRequestSchema)` to create a new message.
+ */
+export const AttestationServiceGetRunRequestSchema: GenMessage<AttestationServiceGetRunRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 15);
+
+/**
+ * @generated from message cairn.controlplane.v1.AttestationServiceResetRequest
+ */
+export type AttestationServiceResetRequest = Message<"cairn.controlplane.v1.AttestationServiceResetRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: cairn.controlplane.v1.ResetTrigger trigger = 2;
+   */
+  trigger: ResetTrigger;
+
+  /**
+   * One line of at most 1024 characters, without control characters; "" for none.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.AttestationServiceResetRequest.
+ * Use `create(AttestationServiceResetRequestSchema)` to create a new message.
+ */
+export const AttestationServiceResetRequestSchema: GenMessage<AttestationServiceResetRequest> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 16);
+
+/**
+ * @generated from message cairn.controlplane.v1.AttestationServiceResetResponse
+ */
+export type AttestationServiceResetResponse = Message<"cairn.controlplane.v1.AttestationServiceResetResponse"> & {
+  /**
+   * @generated from field: cairn.controlplane.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.AttestationServiceResetResponse.
+ * Use `create(AttestationServiceResetResponseSchema)` to create a new message.
+ */
+export const AttestationServiceResetResponseSchema: GenMessage<AttestationServiceResetResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 17);
+
+/**
+ * @generated from message cairn.controlplane.v1.AttestationServiceGetRunResponse
+ */
+export type AttestationServiceGetRunResponse = Message<"cairn.controlplane.v1.AttestationServiceGetRunResponse"> & {
+  /**
+   * @generated from field: cairn.controlplane.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+
+  /**
+   * In the order they were added.
+   *
+   * @generated from field: repeated cairn.controlplane.v1.Material materials = 2;
+   */
+  materials: Material[];
+};
+
+/**
+ * Describes the message cairn.controlplane.v1.AttestationServiceGetRunResponse.
+ * Use `create(AttestationServiceGetRunResponseSchema)` to create a new message.
+ */
+export const AttestationServiceGetRunResponseSchema: GenMessage<AttestationServiceGetRunResponse> = /*@__PURE__*/
+  messageDesc(file_cairn_controlplane_v1_attestation, 18);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceStoreRequest
@@ -349,8 +717,8 @@ export type AttestationServiceStoreRequest = Message<"cairn.controlplane.v1.Atte
   runId: string;
 
   /**
-   * The attestation bundle: a JSON document, at most the configured size (2 MiB by default) and at most
-   * the run's backend's max_bytes.
+   * The bundle's JSON bytes exactly as signed and to be stored (its digest is their sha256): at most
+   * `attestations.maxBundleBytes` (2 MiB by default) and, for a run on a CAS backend, its max_bytes.
    *
    * @generated from field: bytes bundle = 2;
    */
@@ -362,7 +730,7 @@ export type AttestationServiceStoreRequest = Message<"cairn.controlplane.v1.Atte
  * Use `create(AttestationServiceStoreRequestSchema)` to create a new message.
  */
 export const AttestationServiceStoreRequestSchema: GenMessage<AttestationServiceStoreRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 10);
+  messageDesc(file_cairn_controlplane_v1_attestation, 19);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceStoreResponse
@@ -384,7 +752,7 @@ export type AttestationServiceStoreResponse = Message<"cairn.controlplane.v1.Att
  * Use `create(AttestationServiceStoreResponseSchema)` to create a new message.
  */
 export const AttestationServiceStoreResponseSchema: GenMessage<AttestationServiceStoreResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 11);
+  messageDesc(file_cairn_controlplane_v1_attestation, 20);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceGetRequest
@@ -415,7 +783,7 @@ export type AttestationServiceGetRequest = Message<"cairn.controlplane.v1.Attest
  * Use `create(AttestationServiceGetRequestSchema)` to create a new message.
  */
 export const AttestationServiceGetRequestSchema: GenMessage<AttestationServiceGetRequest> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 12);
+  messageDesc(file_cairn_controlplane_v1_attestation, 21);
 
 /**
  * @generated from message cairn.controlplane.v1.AttestationServiceGetResponse
@@ -451,7 +819,7 @@ export type AttestationServiceGetResponse = Message<"cairn.controlplane.v1.Attes
  * Use `create(AttestationServiceGetResponseSchema)` to create a new message.
  */
 export const AttestationServiceGetResponseSchema: GenMessage<AttestationServiceGetResponse> = /*@__PURE__*/
-  messageDesc(file_cairn_controlplane_v1_attestation, 13);
+  messageDesc(file_cairn_controlplane_v1_attestation, 22);
 
 /**
  * @generated from enum cairn.controlplane.v1.WorkflowRunState
@@ -495,6 +863,105 @@ export const WorkflowRunStateSchema: GenEnum<WorkflowRunState> = /*@__PURE__*/
   enumDesc(file_cairn_controlplane_v1_attestation, 0);
 
 /**
+ * Why a run is reset.
+ *
+ * @generated from enum cairn.controlplane.v1.ResetTrigger
+ */
+export enum ResetTrigger {
+  /**
+   * The same as FAILURE.
+   *
+   * @generated from enum value: RESET_TRIGGER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The job failed: the run becomes failed.
+   *
+   * @generated from enum value: RESET_TRIGGER_FAILURE = 1;
+   */
+  FAILURE = 1,
+
+  /**
+   * The job was cancelled: the run becomes cancelled.
+   *
+   * @generated from enum value: RESET_TRIGGER_CANCELLATION = 2;
+   */
+  CANCELLATION = 2,
+}
+
+/**
+ * Describes the enum cairn.controlplane.v1.ResetTrigger.
+ */
+export const ResetTriggerSchema: GenEnum<ResetTrigger> = /*@__PURE__*/
+  enumDesc(file_cairn_controlplane_v1_attestation, 1);
+
+/**
+ * What a material is (@cairn/attestation's kinds). ARTIFACT and CONTAINER_IMAGE are what the build
+ * produced; STRING is a value, always inline; EVIDENCE is any JSON document; the others are formats whose
+ * structure Cairn checks.
+ *
+ * @generated from enum cairn.controlplane.v1.MaterialKind
+ */
+export enum MaterialKind {
+  /**
+   * @generated from enum value: MATERIAL_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_ARTIFACT = 1;
+   */
+  ARTIFACT = 1,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_STRING = 2;
+   */
+  STRING = 2,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_SBOM_CYCLONEDX_JSON = 3;
+   */
+  SBOM_CYCLONEDX_JSON = 3,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_SBOM_SPDX_JSON = 4;
+   */
+  SBOM_SPDX_JSON = 4,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_JUNIT_XML = 5;
+   */
+  JUNIT_XML = 5,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_SARIF = 6;
+   */
+  SARIF = 6,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_OPENVEX = 7;
+   */
+  OPENVEX = 7,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_EVIDENCE = 8;
+   */
+  EVIDENCE = 8,
+
+  /**
+   * @generated from enum value: MATERIAL_KIND_CONTAINER_IMAGE = 9;
+   */
+  CONTAINER_IMAGE = 9,
+}
+
+/**
+ * Describes the enum cairn.controlplane.v1.MaterialKind.
+ */
+export const MaterialKindSchema: GenEnum<MaterialKind> = /*@__PURE__*/
+  enumDesc(file_cairn_controlplane_v1_attestation, 2);
+
+/**
  * Where Get found the bundle.
  *
  * @generated from enum cairn.controlplane.v1.BundleSource
@@ -525,12 +992,18 @@ export enum BundleSource {
  * Describes the enum cairn.controlplane.v1.BundleSource.
  */
 export const BundleSourceSchema: GenEnum<BundleSource> = /*@__PURE__*/
-  enumDesc(file_cairn_controlplane_v1_attestation, 1);
+  enumDesc(file_cairn_controlplane_v1_attestation, 3);
 
 /**
  * Workflow runs and their attestation bundles, in the caller's organisation. Every call acts on the
  * organisation of the API token in the `authorization: Bearer` metadata; runs and attestations of other
  * organisations are NOT_FOUND.
+ *
+ * A run goes initialized → succeeded (Store), failed or cancelled (Reset), or expired (not stored within
+ * `attestations.runLifetimeSeconds`, 24 h by default, of Init). The calls that change a run (GetUploadCreds,
+ * AddMaterial, Reset, Store) need it initialized: on a run past its lifetime they mark it expired first and
+ * are FAILED_PRECONDITION (reason run_expired); on a run in another state FAILED_PRECONDITION (reason
+ * run_finished) saying which.
  *
  * @generated from service cairn.controlplane.v1.AttestationService
  */
@@ -558,23 +1031,56 @@ export const AttestationService: GenService<{
     output: typeof AttestationServiceGetUploadCredsResponseSchema;
   },
   /**
-   * Records a material the client uploaded to the CAS during the run. The control plane asks the CAS
-   * (server to server) whether it holds the blob on the backend the upload token named, and maps the
-   * digest to that backend only once the CAS confirms it.
+   * Records a material on the run, named uniquely within it, so that a later step (on another machine,
+   * given the run id) can build the attestation from the control plane alone. Its bytes come from one
+   * source: `cas`, a blob uploaded with the run's upload token, which the control plane confirms with the
+   * CAS (server to server) and maps digest → backend; `inline`, the content itself, embedded in the
+   * attestation and kept here (STRING materials on any backend, up to 64 KiB; any kind on an inline
+   * backend, up to its max_bytes per material); `image`, a container image reference and the manifest
+   * digest the CLI resolved from its registry. The materials of a run may not take more of its statement
+   * than keeps the bundle under its cap (RESOURCE_EXHAUSTED). A name used already is ALREADY_EXISTS.
    *
-   * @generated from rpc cairn.controlplane.v1.AttestationService.RecordMaterial
+   * @generated from rpc cairn.controlplane.v1.AttestationService.AddMaterial
    */
-  recordMaterial: {
+  addMaterial: {
     methodKind: "unary";
-    input: typeof AttestationServiceRecordMaterialRequestSchema;
-    output: typeof AttestationServiceRecordMaterialResponseSchema;
+    input: typeof AttestationServiceAddMaterialRequestSchema;
+    output: typeof AttestationServiceAddMaterialResponseSchema;
   },
   /**
-   * Stores the run's attestation bundle (JSON) and finishes the run. With the inline backend, or with
-   * `attestations.skipDbStorage` off, the bundle is kept in the database and, for a CAS backend, copied to
-   * the CAS in the background; with it on and a CAS backend, the bundle goes to the CAS before this call
-   * returns and the database keeps only its digest. Storing the same bundle again for the same run
-   * returns the stored attestation.
+   * The run and its materials in the order added, with everything the attestation's statement lists. An
+   * initialized run past its lifetime is marked expired first, and returned so.
+   *
+   * @generated from rpc cairn.controlplane.v1.AttestationService.GetRun
+   */
+  getRun: {
+    methodKind: "unary";
+    input: typeof AttestationServiceGetRunRequestSchema;
+    output: typeof AttestationServiceGetRunResponseSchema;
+  },
+  /**
+   * Ends an initialized run without an attestation: failed (the default) or cancelled, keeping the
+   * reason. A run in any other state is FAILED_PRECONDITION saying what it is.
+   *
+   * @generated from rpc cairn.controlplane.v1.AttestationService.Reset
+   */
+  reset: {
+    methodKind: "unary";
+    input: typeof AttestationServiceResetRequestSchema;
+    output: typeof AttestationServiceResetResponseSchema;
+  },
+  /**
+   * Stores the run's attestation bundle and finishes the run (succeeded), once. The bundle must be what
+   * `cairn attestation push` makes: Sigstore bundle v0.3 JSON with a public-key hint and a signed DSSE
+   * envelope (payloadType application/vnd.in-toto+json) carrying an in-toto Statement v1 of predicateType
+   * https://cairn.dev/attestation/v1 whose predicate.run is this run (id, workflow, backend, fallback) and
+   * whose predicate.materials list every material recorded on the run with the same kind, digest, size and
+   * location; INVALID_ARGUMENT names the first mismatch. Signatures are not verified here (the control
+   * plane holds no key). The same bundle again for a succeeded run returns the stored attestation (a push
+   * retried after a lost answer succeeds, once); another bundle is FAILED_PRECONDITION naming the stored
+   * digest. With the inline backend, or with `attestations.skipDbStorage` off, the bundle is kept in the
+   * database and, for a CAS backend, copied to the CAS in the background; with it on and a CAS backend, the
+   * bundle goes to the CAS before this call returns and the database keeps only its digest.
    *
    * @generated from rpc cairn.controlplane.v1.AttestationService.Store
    */

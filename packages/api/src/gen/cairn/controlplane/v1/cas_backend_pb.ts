@@ -310,7 +310,9 @@ export type CASBackendServiceUpdateRequest = Message<"cairn.controlplane.v1.CASB
   maxBytes?: bigint | undefined;
 
   /**
-   * When not empty: new credentials, checked, then written over the old ones in place.
+   * When not empty: changed credential fields, merged over the stored ones (so rotating a secret key need
+   * not repeat region or endpoint); a field set to "" is removed. Checked through the CAS before they are
+   * put in force.
    *
    * @generated from field: map<string, string> credentials = 6;
    */
@@ -470,8 +472,12 @@ export const CASBackendService: GenService<{
     output: typeof CASBackendServiceGetResponseSchema;
   },
   /**
-   * Checks real write access with the given credentials before anything is saved; the credentials go to
-   * the secret store only.
+   * The credentials go to the secret store only, and the artifact CAS checks real write access with them
+   * (BackendService.CheckWriteAccess: its filesystem roots, its network) before the backend is saved; a
+   * failed check saves nothing and deletes the secret. Refusals: FAILED_PRECONDITION (reason
+   * `write_check_failed`, the CAS's own reason as `check_reason`, e.g. `filesystem_root_not_allowed`,
+   * `directory_missing`, `backend_refused`), UNAVAILABLE when the CAS cannot be reached (`check_reason`
+   * `unreachable`), DEADLINE_EXCEEDED when it does not answer within validation.timeoutMs.
    *
    * @generated from rpc cairn.controlplane.v1.CASBackendService.Create
    */
@@ -481,8 +487,9 @@ export const CASBackendService: GenService<{
     output: typeof CASBackendServiceCreateResponseSchema;
   },
   /**
-   * Changes what is set in the request. New credentials replace the stored ones in place (same secret
-   * reference) once they pass the write check, and the backend is revalidated.
+   * Changes what is set in the request. New credentials are merged over the stored ones, written under a
+   * new secret reference and checked through the CAS; only then does the backend switch to them (and the
+   * old secret is deleted). A failed check keeps the old credentials in force, with the refusals of Create.
    *
    * @generated from rpc cairn.controlplane.v1.CASBackendService.Update
    */
@@ -503,7 +510,7 @@ export const CASBackendService: GenService<{
     output: typeof CASBackendServiceDeleteResponseSchema;
   },
   /**
-   * Checks write access now and stores the outcome.
+   * Has the CAS check write access now and stores the outcome (a failure is recorded, not an error).
    *
    * @generated from rpc cairn.controlplane.v1.CASBackendService.Revalidate
    */

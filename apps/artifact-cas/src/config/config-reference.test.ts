@@ -1,0 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { generatedPart, partOf, serviceReference } from '@cairn/service-runtime/config';
+import { describe, expect, it } from 'vitest';
+import { CAS_CONFIG } from './config.js';
+
+describe('docs/configuration.md', () => {
+  it("lists the CAS's settings as its schema has them (run `npm run docs` after changing one)", async () => {
+    const page = await readFile(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(partOf(page, 'artifact-cas')).toBe(generatedPart('artifact-cas', serviceReference(CAS_CONFIG)));
+  });
+});

@@ -1,0 +1,3 @@
+import { storageOutageSuite } from './storage-outage.js';
+
+storageOutageSuite('azure-blob');

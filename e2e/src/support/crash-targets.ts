@@ -1,0 +1,130 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
+import type { ProviderKind } from '@cairn/backends';
+import { FilesystemDriver } from '@cairn/backends';
+import {
+  type AzuriteInfo,
+  AzuriteInspection,
+  listLeftovers,
+  type RegistryEndpoint,
+  RegistryStorage,
+  type SwiftInfo,
+  SwiftInspection,
+} from '@cairn/backends/testing';
+import type { SecretStore } from '@cairn/secrets';
+
+/**
+ * One backend of each provider as the crash tests use it: what CAS tokens name, and a look at its server
+ * that never goes through Cairn (the inspections of @cairn/backends/testing).
+ */
+export interface CrashTarget {
+  readonly provider: ProviderKind;
+  readonly backend: { readonly id: string; readonly provider: ProviderKind; readonly location: string };
+  /** The secret-store reference of its credentials ('' for none). */
+  readonly secret: string;
+  /** Everything unfinished uploads left on the server, as the server shows it. */
+  leftovers(): Promise<string[]>;
+  /**
+   * Whether `count` uploads in flight hold bytes on the server now (a staging file of `bytes`, a stored
+   * part, a staged block, an upload session holding its first PATCH), so a kill leaves them behind.
+   */
+  holdsUploads(count: number, bytes: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const signal = () => AbortSignal.timeout(30_000);
+
+export function filesystemTarget(location: string): CrashTarget {
+  const { layout } = new FilesystemDriver(location);
+  return {
+    provider: 'filesystem',
+    backend: { id: 'crash-filesystem', provider: 'filesystem', location },
+    secret: '',
+    leftovers: () => listLeftovers(layout, signal()),
+    async holdsUploads(count, bytes) {
+      const names = await readdir(layout.stagingDir).catch(() => [] as string[]);
+      const sizes = await Promise.all(
+        names.map(async (name) => (await stat(join(layout.stagingDir, name)).catch(() => undefined))?.size),
+      );
+      return sizes.filter((size) => size === bytes).length === count;
+    },
+    close: async () => {},
+  };
+}
+
+export function ociTarget(registry: RegistryEndpoint, repository: string, chunkBytes: number): CrashTarget {
+  const storage = new RegistryStorage(registry.storageDir, repository);
+  const uploads = join(registry.storageDir, 'docker/registry/v2/repositories', repository, '_uploads');
+  return {
+    provider: 'oci',
+    backend: { id: 'crash-oci', provider: 'oci', location: `${registry.host}/${repository}` },
+    secret: '',
+    leftovers: () => storage.leftovers(),
+    async holdsUploads(count) {
+      // A session holds its first PATCH (the registry keeps chunks of chunkBytes) and none is in flight.
+      const sizes = await Promise.all(
+        (await storage.uploadFolders()).map(
+          async (uuid) => (await stat(join(uploads, uuid, 'data')).catch(() => undefined))?.size,
+        ),
+      );
+      return sizes.filter((size) => size === chunkBytes).length === count;
+    },
+    close: async () => {},
+  };
+}
+
+export async function s3Target(info: SwiftInfo, secrets: SecretStore): Promise<CrashTarget> {
+  const inspection = await SwiftInspection.withNewBucket(info, 'crash/');
+  const secret = 'orgs/e2e/backends/crash-s3';
+  await secrets.put(
+    secret,
+    {
+      endpoint: info.endpoint,
+      region: info.region,
+      accessKeyId: info.accessKeyId,
+      secretAccessKey: info.secretAccessKey,
+    },
+    signal(),
+  );
+  return {
+    provider: 'aws-s3',
+    backend: { id: 'crash-s3', provider: 'aws-s3', location: `${inspection.bucket}/crash` },
+    secret,
+    leftovers: () => inspection.leftovers(),
+    async holdsUploads(count) {
+      let withPart = 0;
+      for (const { key, uploadId } of await inspection.multipartUploads()) {
+        const parts = await inspection.client.send(
+          new ListPartsCommand({ Bucket: inspection.bucket, Key: key, UploadId: uploadId }),
+        );
+        if ((parts.Parts ?? []).length > 0) withPart += 1;
+      }
+      return withPart === count;
+    },
+    close: () => inspection.deleteBucket(),
+  };
+}
+
+export async function azureTarget(info: AzuriteInfo, secrets: SecretStore): Promise<CrashTarget> {
+  const inspection = AzuriteInspection.withNewName(info, 'crash/');
+  // The control plane's validation creates a container; here the test does.
+  await inspection.container.createIfNotExists();
+  const secret = 'orgs/e2e/backends/crash-azure';
+  await secrets.put(
+    secret,
+    { accountName: info.accountName, accountKey: info.accountKey, endpoint: info.endpoint },
+    signal(),
+  );
+  return {
+    provider: 'azure-blob',
+    backend: { id: 'crash-azure', provider: 'azure-blob', location: `${inspection.containerName}/crash` },
+    secret,
+    leftovers: () => inspection.leftovers(),
+    async holdsUploads(count) {
+      const found = await inspection.leftovers();
+      return found.filter((line) => line.startsWith('uncommitted blob')).length === count;
+    },
+    close: () => inspection.deleteContainer(),
+  };
+}

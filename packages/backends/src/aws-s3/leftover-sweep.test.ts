@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Driver, StagedBlob } from '../core/provider.js';
+import { never, randomBlob } from '../testing/fixtures.js';
+import { SwiftInspection } from '../testing/inspect/swift.js';
+import { createAwsS3Provider } from './provider.js';
+
+const MiB = 1024 * 1024;
+const provider = createAwsS3Provider({ partSize: 5 * MiB });
+
+describe('aws-s3 leftovers of uploads a crash cut short, on Swift', () => {
+  const info = inject('testServers').s3;
+  let inspection: SwiftInspection;
+  let driver: Driver;
+
+  beforeAll(async () => {
+    inspection = await SwiftInspection.withNewBucket(info, 'swept/');
+    driver = await provider.createDriver({
+      location: provider.parseLocation(`${inspection.bucket}/swept`),
+      credentials: provider.parseCredentials({
+        endpoint: info.endpoint,
+        region: info.region,
+        accessKeyId: info.accessKeyId,
+        secretAccessKey: info.secretAccessKey,
+      }),
+    });
+  });
+
+  afterAll(async () => {
+    await driver?.close();
+    await inspection?.deleteBucket();
+  });
+
+  /** A multipart upload with its first part stored, then dropped as a killed process drops it. */
+  async function cutShort(): Promise<{ staged: StagedBlob; bytes: Buffer; key: string }> {
+    const { bytes, blob } = randomBlob(11 * MiB);
+    const staged = await driver.stage(blob, {}, never);
+    await staged.write(bytes.subarray(0, 6 * MiB), never);
+    for (let tries = 0; tries < 100; tries++) {
+      const keys = (await inspection.multipartUploads()).map((upload) => upload.key);
+      if (keys.includes(`swept/sha256/${blob.hex}`)) break;
+      await sleep(20);
+    }
+    return { staged, bytes, key: `swept/sha256/${blob.hex}` };
+  }
+
+  it('aborts multipart uploads and deletes probes older than asked, and nothing else', async () => {
+    const { client, bucket } = inspection;
+    const stale = await cutShort();
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'swept/.cairn-probe/x', Body: 'probe' }));
+    // Another application's uploads in the same bucket, under the prefix and outside it.
+    const foreign = ['swept/notes/draft', 'elsewhere/draft'];
+    for (const key of foreign)
+      await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    // Swift reports times to the second.
+    await sleep(3_000);
+    const young = await cutShort();
+
+    expect(await driver.sweepLeftovers?.(1_500, never)).toEqual({ removed: 2, left: 0 });
+    const all = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect((all.Uploads ?? []).map((upload) => upload.Key).sort()).toEqual(
+      ['elsewhere/draft', 'swept/notes/draft', young.key].sort(),
+    );
+    expect(await inspection.keys('swept/.cairn-probe/')).toEqual([]);
+    expect((await inspection.leftovers()).filter((found) => found.includes(stale.key))).toEqual([]);
+
+    // The young upload was spared: it completes.
+    await young.staged.write(young.bytes.subarray(6 * MiB), never);
+    await young.staged.commit(never);
+    expect(await inspection.visibleDigests()).toEqual([young.key.slice('swept/sha256/'.length)]);
+    for (const upload of all.Uploads ?? []) {
+      if (foreign.includes(upload.Key ?? '')) {
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+        );
+      }
+    }
+    expect(await inspection.leftovers()).toEqual([]);
+  });
+});

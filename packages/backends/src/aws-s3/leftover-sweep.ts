@@ -1,0 +1,126 @@
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { isSha256Hex } from '@cairn/digest';
+import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
+import type { ObjectLocation } from '../object-store/location.js';
+import { fromS3Error, type S3ErrorContext } from './errors.js';
+
+/** The bucket and prefix to sweep, and how to reach them. */
+export interface S3SweepTarget {
+  readonly client: S3Client;
+  readonly location: ObjectLocation;
+  readonly errors: S3ErrorContext;
+}
+
+/**
+ * Removes what uploads that never finished left in the bucket: multipart uploads of blob keys initiated
+ * more than `olderThanMs` ago (a crashed CAS never completed or aborted them; S3 would keep their parts,
+ * and bill them, forever) and write probes that old. An S3 lifecycle rule (AbortIncompleteMultipartUpload)
+ * does the first job on AWS, but not every S3-compatible server has lifecycle rules (OpenStack Swift's
+ * s3api has none), so the CAS does it itself. Only keys this driver writes (`<prefix>sha256/<hex>`,
+ * `<prefix>.cairn-probe/…`) are touched, never another application's uploads in a shared bucket.
+ */
+export async function sweepS3Leftovers(
+  target: S3SweepTarget,
+  olderThanMs: number,
+  signal: AbortSignal,
+): Promise<SweepReport> {
+  const cutoff = Date.now() - Math.max(0, olderThanMs);
+  const outcome = { removed: 0, left: 0 };
+  await abortOldUploads(target, cutoff, outcome, signal);
+  await deleteOldProbes(target, cutoff, outcome, signal);
+  return outcome;
+}
+
+interface Outcome {
+  removed: number;
+  left: number;
+}
+
+async function abortOldUploads(
+  { client, location, errors }: S3SweepTarget,
+  cutoff: number,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const blobs = `${location.prefix}sha256/`;
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  do {
+    const page = await client
+      .send(
+        new ListMultipartUploadsCommand({
+          Bucket: location.container,
+          Prefix: blobs,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+        { abortSignal: signal },
+      )
+      .catch((error: unknown) => {
+        throw fromS3Error(error, errors);
+      });
+    for (const upload of page.Uploads ?? []) {
+      const { Key: key, UploadId: uploadId, Initiated: initiated } = upload;
+      if (key === undefined || uploadId === undefined || initiated === undefined) continue;
+      if (!isSha256Hex(key.slice(blobs.length)) || initiated.getTime() > cutoff) continue;
+      if (outcome.removed >= SWEEP_LIMIT) return;
+      try {
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: location.container, Key: key, UploadId: uploadId }),
+          { abortSignal: signal },
+        );
+        outcome.removed += 1;
+      } catch (error) {
+        // Completed or aborted meanwhile: nothing is left of it.
+        if ((error as { name?: unknown }).name === 'NoSuchUpload') continue;
+        if (signal.aborted) throw fromS3Error(error, errors);
+        outcome.left += 1;
+      }
+    }
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+  } while (keyMarker !== undefined);
+}
+
+async function deleteOldProbes(
+  { client, location, errors }: S3SweepTarget,
+  cutoff: number,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await client
+      .send(
+        new ListObjectsV2Command({
+          Bucket: location.container,
+          Prefix: `${location.prefix}.cairn-probe/`,
+          ContinuationToken: token,
+        }),
+        { abortSignal: signal },
+      )
+      .catch((error: unknown) => {
+        throw fromS3Error(error, errors);
+      });
+    for (const object of page.Contents ?? []) {
+      if (object.Key === undefined || (object.LastModified?.getTime() ?? cutoff + 1) > cutoff) continue;
+      if (outcome.removed >= SWEEP_LIMIT) return;
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: location.container, Key: object.Key }), {
+          abortSignal: signal,
+        });
+        outcome.removed += 1;
+      } catch (error) {
+        if (signal.aborted) throw fromS3Error(error, errors);
+        outcome.left += 1;
+      }
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+}

@@ -1,0 +1,132 @@
+import type { BlobItem, ContainerClient } from '@azure/storage-blob';
+import { isSha256Hex } from '@cairn/digest';
+import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
+import type { ObjectLocation } from '../object-store/location.js';
+import { type AzureErrorContext, azureErrorCode, azureStatus, fromAzureError } from './errors.js';
+
+/** The container and prefix to sweep, and how to reach them. */
+export interface AzureSweepTarget {
+  readonly container: ContainerClient;
+  readonly location: ObjectLocation;
+  readonly errors: AzureErrorContext;
+}
+
+interface Outcome {
+  removed: number;
+  left: number;
+}
+
+/**
+ * Removes what uploads that never finished left in the container: blobs of nothing but uncommitted blocks
+ * (a crashed CAS staged them and never committed the block list) idle more than `olderThanMs`, and write
+ * probes that old. Azure itself drops uncommitted blocks a week after the last Put Block on the blob;
+ * Azurite never does, and a week is long for blocks of up to 8 MiB each, so the CAS does it itself.
+ *
+ * A blob counts as uncommitted when it is listed with uncommitted blobs but not without them (the two
+ * listings, both in name order, are walked side by side), and it is deleted only if it still has no
+ * committed version right before (as `discardStagedBlocks` does; conditional headers do not apply to a
+ * blob that has none: Azurite answers an If-Match on one 412). A commit could land between that check
+ * and the delete only from an upload idle longer than the age, far past any resume window. Uncommitted
+ * blocks on a committed blob (left only when a crash hit an upload racing a finished one) are left to
+ * Azure's week.
+ */
+export async function sweepAzureLeftovers(
+  target: AzureSweepTarget,
+  olderThanMs: number,
+  signal: AbortSignal,
+): Promise<SweepReport> {
+  const cutoff = Date.now() - Math.max(0, olderThanMs);
+  const outcome: Outcome = { removed: 0, left: 0 };
+  try {
+    await deleteUncommittedBlobs(target, cutoff, outcome, signal);
+    await deleteOldProbes(target, cutoff, outcome, signal);
+  } catch (error) {
+    // A container no upload reached yet holds nothing to sweep.
+    if (azureErrorCode(error) === 'ContainerNotFound') return outcome;
+    throw fromAzureError(error, target.errors);
+  }
+  return outcome;
+}
+
+async function deleteUncommittedBlobs(
+  { container, location }: AzureSweepTarget,
+  cutoff: number,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const prefix = `${location.prefix}sha256/`;
+  const committed = container.listBlobsFlat({ prefix, abortSignal: signal })[Symbol.asyncIterator]();
+  let next = await committed.next();
+  for await (const blob of container.listBlobsFlat({
+    prefix,
+    includeUncommitedBlobs: true,
+    abortSignal: signal,
+  })) {
+    while (!next.done && next.value.name < blob.name) next = await committed.next();
+    if (!next.done && next.value.name === blob.name) continue;
+    if (!isSha256Hex(blob.name.slice(prefix.length)) || !idleSince(blob, cutoff)) continue;
+    if (outcome.removed >= SWEEP_LIMIT) return;
+    await deleteIfUncommitted(container, blob.name, outcome, signal);
+  }
+}
+
+async function deleteOldProbes(
+  { container, location }: AzureSweepTarget,
+  cutoff: number,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  for await (const blob of container.listBlobsFlat({
+    prefix: `${location.prefix}.cairn-probe/`,
+    abortSignal: signal,
+  })) {
+    if (!idleSince(blob, cutoff)) continue;
+    if (outcome.removed >= SWEEP_LIMIT) return;
+    await deleteIfUnchanged(container, blob, outcome, signal);
+  }
+}
+
+function idleSince(blob: BlobItem, cutoff: number): boolean {
+  return blob.properties.lastModified.getTime() <= cutoff;
+}
+
+async function deleteIfUncommitted(
+  container: ContainerClient,
+  name: string,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const blob = container.getBlockBlobClient(name);
+  try {
+    if (await blob.exists({ abortSignal: signal })) return;
+    await blob.delete({ abortSignal: signal });
+    outcome.removed += 1;
+  } catch (error) {
+    if (azureStatus(error) === 404) return;
+    if (signal.aborted) throw error;
+    outcome.left += 1;
+  }
+}
+
+/** Deletes a committed blob if its ETag is still the one listed. */
+async function deleteIfUnchanged(
+  container: ContainerClient,
+  blob: BlobItem,
+  outcome: Outcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const etag = blob.properties.etag;
+  try {
+    await container.getBlockBlobClient(blob.name).delete({
+      ...(etag ? { conditions: { ifMatch: etag } } : {}),
+      abortSignal: signal,
+    });
+    outcome.removed += 1;
+  } catch (error) {
+    // Gone already, or rewritten since it was listed: not a leftover now.
+    const status = azureStatus(error);
+    if (status === 404 || status === 412) return;
+    if (signal.aborted) throw error;
+    outcome.left += 1;
+  }
+}

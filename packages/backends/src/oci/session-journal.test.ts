@@ -1,0 +1,118 @@
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Driver, StagedBlob } from '../core/provider.js';
+import { freshRepository, never, randomBlob } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
+import { createOciDriver } from './driver.js';
+import { SessionJournal } from './session-journal.js';
+
+const KiB = 1024;
+const CHUNK = 64 * KiB;
+
+describe('oci upload sessions noted in a journal', () => {
+  const { host, storageDir } = inject('testServers').oci.open;
+  let journalDir: string;
+
+  beforeAll(async () => {
+    journalDir = await mkdtemp(join(tmpdir(), 'cairn-oci-journal-'));
+  });
+
+  afterAll(async () => {
+    await rm(journalDir, { recursive: true, force: true });
+  });
+
+  function setup(purpose: string) {
+    const repository = freshRepository(purpose);
+    const location = `${host}/${repository}`;
+    const driver = createOciDriver({ location, credentials: {}, journalDir }, { chunkSize: CHUNK });
+    const journal = new SessionJournal(journalDir, location);
+    return { driver, journal, storage: new RegistryStorage(storageDir, repository) };
+  }
+
+  /** Stages `size` bytes, waits for the PATCHes to land, then drops the upload as a killed process would. */
+  async function crashMidUpload(driver: Driver, size: number): Promise<StagedBlob> {
+    const { bytes, blob } = randomBlob(size + CHUNK);
+    const staged = await driver.stage(blob, {}, never);
+    await staged.write(bytes.subarray(0, size), never);
+    await sleep(300);
+    return staged;
+  }
+
+  async function notes(journal: SessionJournal): Promise<string[]> {
+    return (await readdir(journal.dir).catch(() => [])).filter((name) => name.endsWith('.session'));
+  }
+
+  async function age(journal: SessionJournal, seconds: number): Promise<void> {
+    const then = new Date(Date.now() - seconds * 1000);
+    for (const name of await notes(journal)) await utimes(join(journal.dir, name), then, then);
+  }
+
+  it('notes each open session with its newest Location and drops the note when the upload ends', async () => {
+    const { driver, journal, storage } = setup('journal-life');
+    const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+    const staged = await driver.stage(blob, {}, never);
+    const [name] = await notes(journal);
+    if (name === undefined) throw new Error('no note was written');
+    const opened = await readFile(join(journal.dir, name), 'utf8');
+    await staged.write(bytes, never);
+    await sleep(300);
+    expect(await readFile(join(journal.dir, name), 'utf8')).not.toBe(opened);
+    await staged.commit(never);
+    expect(await notes(journal)).toEqual([]);
+
+    const other = randomBlob(2 * CHUNK);
+    const aborted = await driver.stage(other.blob, {}, never);
+    await aborted.write(other.bytes.subarray(0, CHUNK), never);
+    await aborted.abort();
+    expect(await notes(journal)).toEqual([]);
+    expect(await storage.leftovers()).toEqual([]);
+  });
+
+  it('cancels the sessions a crash left once their notes are old enough, and spares younger ones', async () => {
+    const { driver, journal, storage } = setup('journal-sweep');
+    await crashMidUpload(driver, 0);
+    await crashMidUpload(driver, 2 * CHUNK);
+    expect(await storage.leftovers()).toHaveLength(2);
+
+    expect(await driver.sweepLeftovers?.(60_000, never)).toEqual({ removed: 0, left: 0 });
+    expect(await storage.leftovers()).toHaveLength(2);
+
+    await age(journal, 120);
+    expect(await driver.sweepLeftovers?.(60_000, never)).toEqual({ removed: 2, left: 0 });
+    expect(await storage.leftovers()).toEqual([]);
+    expect(await notes(journal)).toEqual([]);
+  });
+
+  it('leaves to the registry a session that moved past its note, and ignores notes naming another origin', async () => {
+    const { driver, journal, storage } = setup('journal-unaddressable');
+    const { bytes, blob } = randomBlob(3 * CHUNK);
+    const staged = await driver.stage(blob, {}, never);
+    const [name] = await notes(journal);
+    if (name === undefined) throw new Error('no note was written');
+    const path = join(journal.dir, name);
+    const opened = await readFile(path, 'utf8');
+    await staged.write(bytes.subarray(0, 2 * CHUNK), never);
+    await sleep(300);
+    // As if the crash cut a PATCH: the registry kept bytes the note's Location does not account for.
+    await writeFile(path, opened);
+    await writeFile(
+      join(journal.dir, 'elsewhere.session'),
+      'http://127.0.0.2:1/v2/x/blobs/uploads/y?_state=z',
+    );
+    await age(journal, 120);
+
+    expect(await driver.sweepLeftovers?.(60_000, never)).toEqual({ removed: 0, left: 1 });
+    expect(await notes(journal)).toEqual([]);
+    // distribution 2.8 closes such a session without removing it; its upload purging does that.
+    expect(await storage.leftovers()).toHaveLength(1);
+  });
+
+  it('finds nothing to sweep without a journal', async () => {
+    const repository = freshRepository('no-journal');
+    const driver = createOciDriver({ location: `${host}/${repository}`, credentials: {} });
+    expect(await driver.sweepLeftovers?.(0, never)).toEqual({ removed: 0, left: 0 });
+  });
+});

@@ -1,0 +1,1 @@
+export { formatDigest, isDigest, isSha256Hex, parseDigest, requireSha256Hex, sha256Hex } from './digest.js';
