@@ -1,4 +1,4 @@
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createCasClient } from '@cairn/cas-client';
@@ -48,7 +48,13 @@ describe('filesystem: the backend directory goes away mid-upload', () => {
           sent = progress.bytes;
         },
       });
-      while (sent < 8 * MiB) await new Promise((resolve) => setTimeout(resolve, 2));
+      // Mid-upload means the CAS holds the staging file, not just that the client handed bytes to gRPC: on
+      // a loaded machine the client can be megabytes ahead of a CAS that has not opened the upload yet, and
+      // a directory gone before the open is (rightly) a different refusal, "does not exist".
+      const staging = join(location, '.staging');
+      while (sent < 8 * MiB || (await stagedBytes(staging, blob.hex)) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
       const faultAt = performance.now();
       await rename(location, away);
       const { error, afterMs } = await failureOf(upload, 10_000, faultAt);
@@ -74,3 +80,10 @@ describe('filesystem: the backend directory goes away mid-upload', () => {
   });
 });
 
+/** Bytes in the CAS's staging file for the blob, 0 while there is none. */
+async function stagedBytes(staging: string, hex: string): Promise<number> {
+  const names = await readdir(staging).catch(() => [] as string[]);
+  const name = names.find((entry) => entry.startsWith(hex.slice(0, 12)));
+  if (name === undefined) return 0;
+  return (await stat(join(staging, name)).catch(() => undefined))?.size ?? 0;
+}
