@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@cairn/observability';
@@ -218,6 +218,27 @@ describe('GET and HEAD /v1/blobs/sha256:{hex}', () => {
     for await (const chunk of socket) answer += chunk;
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('the request target is not a valid URL');
+  });
+});
+
+describe('idle connections', () => {
+  it("outlive node's own client's idle limit (5 s), so a kept-alive connection is closed by the client, never under it", async () => {
+    const agent = new Agent({ keepAlive: true, timeout: 10_000 });
+    const get = () =>
+      new Promise<{ status: number | undefined; reused: boolean }>((resolve, reject) => {
+        const request = httpRequest(`${t.cas.httpUrl}/healthz`, { agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode, reused: request.reusedSocket }));
+        });
+        request.on('error', reject).end();
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await sleep(5_500);
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -37,7 +37,17 @@ const casSettings = z.strictObject({
         .describe("HTTP/2 receive window of a server session's streams"),
     })
     .prefault({}),
-  http: z.strictObject({ host: listenHost, port: listenPort(8001, 'HTTP') }).prefault({}),
+  http: z
+    .strictObject({
+      host: listenHost,
+      port: listenPort(8001, 'HTTP'),
+      keepAliveTimeoutMs: integerSetting(1000, 3_600_000)
+        .default(65_000)
+        .describe(
+          "how long an idle HTTP connection stays open; longer than clients and balancers keep theirs (node 5 s, HAProxy's http-keep-alive, cloud balancers 60 s), so a client never sends on a connection the CAS is closing",
+        ),
+    })
+    .prefault({}),
   tokens: z
     .strictObject({
       issuer: z.string().default(CAS_TOKEN_DEFAULTS.issuer).describe('the `iss` a CAS token must carry'),

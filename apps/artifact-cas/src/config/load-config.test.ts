@@ -23,7 +23,7 @@ describe('createCasConfig', () => {
       tokens: { ...CAS_CONFIG_DEFAULTS.tokens, keyFile: '/keys/jwks.json' },
     });
     expect(config.grpc).toMatchObject({ host: '127.0.0.1', port: 9001 });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8001 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8001, keepAliveTimeoutMs: 65_000 });
     expect(config.backends.credentialsTtlMs).toBe(30_000);
     expect(config.uploads.resumeWindowMs).toBe(600_000);
     expect(config.shutdownGraceMs).toBe(30_000);
@@ -65,7 +65,7 @@ describe('loadCasConfig', () => {
       env: { CAIRN_CAS_HTTP_PORT: '18001', CAIRN_CAS_HOST: '0.0.0.0', CAIRN_CAS_RESUME_WINDOW_MS: '1000' },
     });
     expect(config.grpc).toMatchObject({ host: '0.0.0.0', port: 19001 });
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 18001 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 18001, keepAliveTimeoutMs: 65_000 });
     expect(config.tokens).toEqual({
       issuer: 'cp',
       audience: 'cairn-artifact-cas',

@@ -18,7 +18,7 @@ import type { CasMetrics } from './metrics.js';
  * `/metrics` (Prometheus).
  */
 export async function startHttpServer(
-  options: { readonly host: string; readonly port: number },
+  options: { readonly host: string; readonly port: number; readonly keepAliveTimeoutMs: number },
   calls: HttpCalls,
   blobs: BlobRoutes,
   state: ServingState,
@@ -79,7 +79,10 @@ export async function startHttpServer(
     });
   };
 
-  const server: Server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, handle);
+  const server: Server = createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: options.keepAliveTimeoutMs },
+    handle,
+  );
   // Answer `Expect: 100-continue` ourselves: a PUT of a blob that exists or is refused gets its final
   // status without the client sending the body.
   server.on('checkContinue', handle);
