@@ -4,4 +4,5 @@ export {
   mallocTunablesMissing,
   withMallocTunables,
 } from './malloc-tunables.js';
+export { openFreeMemoryRelease, type ReleaseFreeMemory } from './release-free-memory.js';
 export { rerunWithMallocTunables } from './rerun.js';

@@ -55,7 +55,7 @@ function missingTunables(glibcTunables: string | undefined): string[] {
   return Object.keys(MALLOC_TUNABLES).filter((name) => !present.has(name));
 }
 
-function runtimeGlibcVersion(): string | null {
+export function runtimeGlibcVersion(): string | null {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
     ?.header;
   return header?.glibcVersionRuntime ?? null;

@@ -16,12 +16,19 @@ export interface CallHandle {
 export class InFlight {
   readonly #running = new Set<AbortController>();
   readonly #idle: (() => void)[] = [];
+  #begun = 0;
 
   get size(): number {
     return this.#running.size;
   }
 
+  /** Calls begun since the start: two equal readings mean none began in between. */
+  get begun(): number {
+    return this.#begun;
+  }
+
   begin(): CallHandle {
+    this.#begun += 1;
     const handle = new RunningCall(this.#running, this.#idle);
     this.#running.add(handle.controller);
     return handle;

@@ -29,3 +29,4 @@ export { type CallHandle, InFlight } from './in-flight.js';
 export { CallMetrics } from './metrics.js';
 export { createReflection } from './reflection.js';
 export { type ServingPhase, ServingState } from './serving-state.js';
+export { whenIdle } from './when-idle.js';

@@ -33,6 +33,7 @@ import { CasMetrics } from '../server/metrics.js';
 import { BackendServiceImpl } from '../service/backend-service.js';
 import { ByteStreamService } from '../service/bytestream-service.js';
 import { ResourceServiceImpl } from '../service/resource-service.js';
+import { releaseMemoryWhenIdle } from './idle-memory.js';
 
 export interface StartOptions {
   /** Defaults to JSON lines on stdout at `config.log.level`. */
@@ -149,6 +150,7 @@ export async function startArtifactCas(
     grpc.forceStop();
     throw error;
   }
+  const stopReleasingMemory = await releaseMemoryWhenIdle(config.memory.releaseWhenIdleMs, inFlight, logger);
   state.set('serving');
   logger.info('artifact CAS serving', { grpc: grpc.address, http: http.url });
 
@@ -163,6 +165,7 @@ export async function startArtifactCas(
       http,
       logger,
     });
+    stopReleasingMemory();
     await sessions.close();
     await sweeper.close();
     await resolver.close();

@@ -143,6 +143,15 @@ const casSettings = z.strictObject({
   findMissingMaxDigests: integerSetting(1, 100_000)
     .default(1000)
     .describe('most digests one FindMissing call may ask about'),
+  memory: z
+    .strictObject({
+      releaseWhenIdleMs: integerSetting(0, DAY_MS)
+        .default(2000)
+        .describe(
+          "once no call has run for this long, the free memory glibc's heap keeps after a burst is given back to the kernel (malloc_trim); 0: never",
+        ),
+    })
+    .prefault({}),
   shutdownGraceMs: integerSetting(0, DAY_MS)
     .default(30_000)
     .describe('how long in-flight streams may run on after SIGTERM before they are cancelled'),
@@ -219,6 +228,10 @@ export const CAS_CONFIG = defineConfig({
       key: 'sweeper.journalDir',
       relativeTo: 'working-directory',
       description: 'folder noting open OCI upload sessions, relative to the working directory',
+    },
+    CAIRN_CAS_RELEASE_MEMORY_WHEN_IDLE_MS: {
+      key: 'memory.releaseWhenIdleMs',
+      description: 'idle time after which free memory goes back to the kernel, ms (0: never)',
     },
     CAIRN_CAS_SHUTDOWN_GRACE_MS: { key: 'shutdownGraceMs', description: 'drain time after SIGTERM, ms' },
     CAIRN_CAS_MAX_MESSAGE_BYTES: { key: 'grpc.maxMessageBytes', description: 'largest gRPC message' },

@@ -339,8 +339,11 @@ class Load {
   }
 }
 
-/** What the run missed of its targets: 0 errors, every upload read back whole, RSS end − start within `rssGrowthBytes`. */
-export function loadTargetsMissed(figures: LoadFigures, rssGrowthBytes = 50 * MiB): string[] {
+/** The CAS's RSS after the load may exceed its RSS before it by this much (issue 14's target). */
+export const RSS_GROWTH_TARGET = 50 * MiB;
+
+/** What the run missed of its targets: 0 errors, every upload read back whole, RSS end − start within RSS_GROWTH_TARGET. */
+export function loadTargetsMissed(figures: LoadFigures): string[] {
   const missed: string[] = [];
   for (const [name, phase] of [
     ['warm-up', figures.warmup],
@@ -355,9 +358,9 @@ export function loadTargetsMissed(figures: LoadFigures, rssGrowthBytes = 50 * Mi
   }
   if (figures.load.transfers === 0) missed.push('no transfer completed');
   const growth = figures.rss.end - figures.rss.start;
-  if (growth > rssGrowthBytes) {
+  if (growth > RSS_GROWTH_TARGET) {
     missed.push(
-      `CAS RSS grew by ${(growth / MiB).toFixed(1)} MiB (${(figures.rss.start / MiB).toFixed(1)} → ${(figures.rss.end / MiB).toFixed(1)} MiB), more than ${(rssGrowthBytes / MiB).toFixed(0)} MiB`,
+      `CAS RSS grew by ${(growth / MiB).toFixed(1)} MiB (${(figures.rss.start / MiB).toFixed(1)} → ${(figures.rss.end / MiB).toFixed(1)} MiB), more than ${(RSS_GROWTH_TARGET / MiB).toFixed(0)} MiB`,
     );
   }
   return missed;

@@ -27,8 +27,8 @@ export class LoadClients {
   readonly #uploads: CasClient;
   readonly #downloads: CasClient;
   /**
-   * Connections are kept for the next transfer, but dropped after 1 s idle: the CAS closes them after 5 s
-   * (node's keepAliveTimeout), and a request sent on one as it closes would fail through no fault of the
+   * Connections are kept for the next transfer, but dropped after 1 s idle, long before the CAS closes them
+   * (http.keepAliveTimeoutMs, 65 s): a request sent on one as it closes would fail through no fault of the
    * CAS (a client resends such a request; this one would count it as an error).
    */
   readonly #agent = new Agent({ keepAlive: true, timeout: 1_000 });
