@@ -79,8 +79,8 @@ export async function openHttpPut(
   sent: number,
 ): Promise<OpenUpload> {
   const put = request(`${httpUrl}/v1/blobs/${blob.digest}`, {
-    // A connection of its own: a kept-alive one the CAS closes after 5 s idle (keepAliveTimeout) can be
-    // reused just as it closes, and the PUT dies with EPIPE after its first write (three CI runs' oci case).
+    // A connection of its own: the held PUT must fail only by the kill. (A kept-alive connection the CAS
+    // closed after 5 s idle, before http.keepAliveTimeoutMs, killed it with EPIPE in three CI runs.)
     agent: false,
     method: 'PUT',
     headers: {
