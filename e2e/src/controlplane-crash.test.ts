@@ -16,6 +16,7 @@ import { type ControlPlaneClient, createControlPlaneClient } from '@cairn/contro
 import { silentLogger } from '@cairn/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleOf, digestOf } from './support/bundles.js';
+import { cleanUp } from './support/clean-up.js';
 import { type DelayingProxy, startDelayingProxy } from './support/delaying-proxy.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { freePorts, ServiceProcess } from './support/service-process.js';
@@ -86,14 +87,18 @@ beforeAll(async () => {
   key = await loadPrivateKey(pair.privateKeyPem, { name: 'key.pem' });
 }, 120_000);
 
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await cp?.kill();
-  await proxy?.close();
-  await cas?.close();
-  await database?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    async () => {
+      for (const client of clients) client.close();
+    },
+    () => cp?.kill(),
+    () => proxy?.close(),
+    () => cas?.close(),
+    () => database?.drop(),
+    () => (dir ? rm(dir, { recursive: true, force: true }) : undefined),
+  ),
+);
 
 function clientAt(address: string): ControlPlaneClient {
   const client = createControlPlaneClient({ address, apiToken, callTimeoutMs: 20_000 });

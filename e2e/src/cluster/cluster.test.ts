@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../../scripts/cluster/cluster.js';
+import { cleanUp } from '../support/clean-up.js';
 import { recordFigures } from '../support/figures.js';
 import { runCairn, stopChildren } from '../support/processes.js';
 
@@ -61,12 +62,14 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await stopChildren();
-  await cluster?.stop();
-  await admin(`drop database if exists ${database} with (force)`);
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    () => stopChildren(),
+    () => cluster?.stop(),
+    () => admin(`drop database if exists ${database} with (force)`),
+    () => rm(dir, { recursive: true, force: true }),
+  ),
+);
 
 function cairn(workspace: string, args: readonly string[]) {
   return runCairn(args, { cwd: workspace, env: { ...cluster.cliEnv } }).done;

@@ -17,6 +17,7 @@ import { type CairnError, Code } from '@cairn/errors';
 import { silentLogger } from '@cairn/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOf, sourceOf, tempDir } from '../support/cas.js';
+import { cleanUp } from '../support/clean-up.js';
 import { recordFigures } from '../support/figures.js';
 import { failureOf } from '../support/outcome.js';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
@@ -137,12 +138,14 @@ describe('the control plane down while the CAS serves tokens it trusts', () => {
     });
   });
 
-  afterAll(async () => {
-    await cas?.close();
-    await stopCp();
-    await postgres?.remove();
-    await dir?.remove();
-  });
+  afterAll(() =>
+    cleanUp(
+      () => cas?.close(),
+      () => stopCp(),
+      () => postgres?.remove(),
+      () => dir?.remove(),
+    ),
+  );
 
   it('tokens it minted keep working, an unknown key is refused clearly, and new keys are fetched once it is back', async () => {
     const stored = blobOf(256 * KiB);

@@ -5,6 +5,7 @@ import { createCasClient } from '@cairn/cas-client';
 import { Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOf, type E2eCas, sourceOf, startE2eCas, tempDir } from '../support/cas.js';
+import { cleanUp } from '../support/clean-up.js';
 import { recordFigures } from '../support/figures.js';
 import { failureOf } from '../support/outcome.js';
 
@@ -27,10 +28,12 @@ describe('filesystem: the backend directory goes away mid-upload', () => {
     await mkdir(location, { recursive: true });
     cas = await startE2eCas({ backends: { filesystemRoots: [join(dir.path, 'roots')] } });
   });
-  afterAll(async () => {
-    await cas?.close();
-    await dir?.remove();
-  });
+  afterAll(() =>
+    cleanUp(
+      () => cas?.close(),
+      () => dir?.remove(),
+    ),
+  );
 
   it('the client gets UNAVAILABLE, nothing is visible in the directory, and the same client stores it once it is back', async () => {
     const backend = { id: 'fs-1', provider: 'filesystem' as const, location, secret: '' };

@@ -4,6 +4,7 @@ import type { ControlPlaneClient } from '@cairn/controlplane-client';
 import { CairnError, Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cas.js';
+import { cleanUp } from '../support/clean-up.js';
 import { type DatabaseControlPlane, startDatabaseControlPlane } from '../support/database-controlplane.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { recordFigures } from '../support/figures.js';
@@ -45,13 +46,15 @@ describe('PostgreSQL hung', () => {
     client = running.client;
   });
 
-  afterAll(async () => {
-    await proxy?.restore();
-    await running?.close();
-    await proxy?.close();
-    await database?.drop();
-    await dir?.remove();
-  });
+  afterAll(() =>
+    cleanUp(
+      () => proxy?.restore(),
+      () => running?.close(),
+      () => proxy?.close(),
+      () => database?.drop(),
+      () => dir?.remove(),
+    ),
+  );
 
   it('answers UNAVAILABLE within its bound while the database hangs, and serves again once it answers', async () => {
     await client.initRun({ workflow: 'before' });

@@ -4,6 +4,7 @@ import type { ControlPlaneClient } from '@cairn/controlplane-client';
 import { CairnError, Code } from '@cairn/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cas.js';
+import { cleanUp } from '../support/clean-up.js';
 import { type DatabaseControlPlane, startDatabaseControlPlane } from '../support/database-controlplane.js';
 import { recordFigures } from '../support/figures.js';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
@@ -48,11 +49,13 @@ describe('PostgreSQL restarted under load', () => {
     client = running.client;
   });
 
-  afterAll(async () => {
-    await running?.close();
-    await postgres?.remove();
-    await dir?.remove();
-  });
+  afterAll(() =>
+    cleanUp(
+      () => running?.close(),
+      () => postgres?.remove(),
+      () => dir?.remove(),
+    ),
+  );
 
   it('calls caught by the restart get UNAVAILABLE naming the database; the pool reconnects; calls succeed after it', async () => {
     const records: CallRecord[] = [];

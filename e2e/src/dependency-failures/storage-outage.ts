@@ -17,6 +17,7 @@ import {
   startE2eCas,
   tempDir,
 } from '../support/cas.js';
+import { cleanUp } from '../support/clean-up.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { recordFigures } from '../support/figures.js';
 import { failureOf, within } from '../support/outcome.js';
@@ -102,13 +103,15 @@ export function storageOutageSuite(provider: RemoteProvider): void {
       await target?.proxy.restore();
     });
 
-    afterAll(async () => {
-      await front?.close();
-      await cas?.close();
-      await impatientCas?.close();
-      await target?.stop();
-      await secrets?.remove();
-    });
+    afterAll(() =>
+      cleanUp(
+        () => front?.close(),
+        () => cas?.close(),
+        () => impatientCas?.close(),
+        () => target?.stop(),
+        () => secrets?.remove(),
+      ),
+    );
 
     it('upload: the client gets UNAVAILABLE naming the server, nothing is visible, and the same client stores it once the server is back', async () => {
       const blob = blobOf(SIZE);
