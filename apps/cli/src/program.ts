@@ -379,7 +379,7 @@ export function buildProgram(runner: Runner, version: string): Command {
         leaf(
           token,
           'revoke',
-          'revoke an API token (at once on the control plane that serves the call, within its database.cacheTtlMs on other replicas)',
+          'revoke an API token (at once on the control plane that serves the call, within milliseconds on other replicas sharing its PostgreSQL)',
           () => import('./commands/token-revoke.js'),
         ).argument('<id>', 'the token (see `cairn token list`)'),
       ),

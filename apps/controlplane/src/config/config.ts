@@ -143,7 +143,7 @@ const CONTROL_PLANE_SCHEMA = z.strictObject({
       cacheTtlMs: integerSetting(0, 10_000)
         .default(2_000)
         .describe(
-          "how long API tokens and organisations' default and fallback backends are kept in memory (0: not at all); changes made through this replica are seen at once, but a token revoked or a backend changed through another replica keeps working here for up to this long",
+          "how long API tokens and organisations' default and fallback backends are kept in memory (0: not at all); changes made through this replica are seen at once, and on PostgreSQL other replicas are told within milliseconds (LISTEN/NOTIFY); only while a replica's listening connection is down can a token revoked elsewhere keep working there for up to this long",
         ),
       pgliteDir: pathSetting('folder of the embedded PGlite database (without url)')
         .meta({ defaultText: '<stateDir>/db' })

@@ -1,6 +1,12 @@
 import type { IsolationLevel, Kysely } from 'kysely';
 import { AdvisoryLocks } from './advisory-lock.js';
-import { type DatabaseConfig, type OpenedDatabase, openDatabase } from './open-database.js';
+import { CacheInvalidation } from './cache-invalidation.js';
+import {
+  type DatabaseConfig,
+  DEFAULT_DATABASE_TIMEOUT_MS,
+  type OpenedDatabase,
+  openDatabase,
+} from './open-database.js';
 import { type CacheScope, ReadCaches, SHARED_SCOPE, TransactionScope } from './read-cache.js';
 import { ApiTokenRepo } from './repos/api-token-repo.js';
 import { AttestationRepo } from './repos/attestation-repo.js';
@@ -53,18 +59,34 @@ export class DataStore extends Repositories {
   readonly locks: AdvisoryLocks;
   readonly db: Kysely<DatabaseSchema>;
   readonly #caches: ReadCaches;
+  readonly #invalidation: CacheInvalidation | undefined;
 
-  private constructor(opened: OpenedDatabase, caches: ReadCaches) {
+  private constructor(opened: OpenedDatabase, caches: ReadCaches, invalidation?: CacheInvalidation) {
     super(opened.db, caches);
     this.db = opened.db;
     this.kind = opened.kind;
     this.locks = new AdvisoryLocks(opened.db, opened.pool);
     this.#caches = caches;
+    this.#invalidation = invalidation;
   }
 
-  /** `cacheTtlMs` (default 0, no cache) keeps hot rows for that long; see ReadCache. */
+  /**
+   * `cacheTtlMs` (default 0, no cache) keeps hot rows for that long; see ReadCache. On PostgreSQL the
+   * replicas sharing the database tell each other what to drop (cache-invalidation.ts).
+   */
   static async open(config: DatabaseConfig & { readonly cacheTtlMs?: number }): Promise<DataStore> {
-    return new DataStore(await openDatabase(config), new ReadCaches(config.cacheTtlMs ?? 0));
+    const ttlMs = config.cacheTtlMs ?? 0;
+    const opened = await openDatabase(config);
+    if (config.kind !== 'postgres' || ttlMs === 0) return new DataStore(opened, new ReadCaches(ttlMs));
+    const invalidation = new CacheInvalidation(config.url, config.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
+    const caches = new ReadCaches(ttlMs, (cache) => invalidation.publish(cache));
+    try {
+      await invalidation.start(opened.db as Kysely<unknown>, caches);
+    } catch (error) {
+      await opened.db.destroy();
+      throw error;
+    }
+    return new DataStore(opened, caches, invalidation);
   }
 
   async transaction<T>(
@@ -82,6 +104,7 @@ export class DataStore extends Repositories {
   }
 
   async close(): Promise<void> {
+    await this.#invalidation?.close();
     await this.db.destroy();
   }
 }

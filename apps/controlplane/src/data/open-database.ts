@@ -9,6 +9,9 @@ import { lockPGliteDirectory } from './pglite/data-dir-lock.js';
 import { PGliteDialect } from './pglite/pglite-dialect.js';
 import type { DatabaseSchema } from './schema.js';
 
+/** Longest wait for a connection and for each query's answer when `timeoutMs` is not given. */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 10_000;
+
 export type DatabaseConfig =
   | {
       readonly kind: 'postgres';
@@ -41,7 +44,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenedDataba
 
 async function connect(config: DatabaseConfig): Promise<OpenedDatabase> {
   if (config.kind === 'postgres') {
-    const timeoutMs = config.timeoutMs ?? 10_000;
+    const timeoutMs = config.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.maxConnections ?? 10,

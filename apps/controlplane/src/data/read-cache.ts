@@ -13,9 +13,10 @@ const MAX_ENTRIES = 10_000;
  * their kysely/pg work were the largest share of the control plane's CPU after token signing (profile
  * in BENCHMARKS.md, 2026-12-06).
  *
- * Writes made through the repositories of this process invalidate at once. Writes made by another
- * replica are not seen until the entry expires: a revoked token, or a changed default backend, can keep
- * working here for up to `ttlMs` (documented with the setting, database.cacheTtlMs).
+ * Writes made through the repositories of this process invalidate at once. On PostgreSQL other replicas
+ * are told too (cache-invalidation.ts) and drop their copies within a notification's delay; only while a
+ * replica's listening connection is down can a revoked token, or a changed default backend, keep working
+ * there for up to `ttlMs` (documented with the setting, database.cacheTtlMs).
  */
 export class ReadCache<V> {
   readonly #entries: LRUCache<string, { readonly value: V }> | undefined;
@@ -28,9 +29,12 @@ export class ReadCache<V> {
   readonly #loading = new Map<string, Promise<V>>();
   /** Bumped by every invalidation, so a read that began before one does not store what it read. */
   #generation = 0;
+  /** Told of each invalidation made here, so other replicas can drop their copies (cache-invalidation.ts). */
+  readonly #onInvalidate: (() => void) | undefined;
 
-  constructor(ttlMs: number) {
+  constructor(ttlMs: number, onInvalidate?: () => void) {
     this.#entries = ttlMs > 0 ? new LRUCache({ max: MAX_ENTRIES, ttl: ttlMs }) : undefined;
+    this.#onInvalidate = this.#entries === undefined ? undefined : onInvalidate;
   }
 
   /**
@@ -57,7 +61,7 @@ export class ReadCache<V> {
     return loading;
   }
 
-  /** Forgets `key`, or with no key every entry. */
+  /** Forgets `key`, or with no key every entry, after a write made here. */
   invalidate(key?: string): void {
     this.#generation++;
     // A load that began before the write may return the old row: later readers start their own.
@@ -68,17 +72,32 @@ export class ReadCache<V> {
       this.#entries?.delete(key);
       this.#loading.delete(key);
     }
+    this.#onInvalidate?.();
   }
 
-  /** Forgets every entry whose value `matches` (the caller knows the row, not the key). */
-  invalidateWhere(matches: (value: V) => boolean): void {
+  /**
+   * Forgets every entry whose value `matches` (the caller knows the row, not the key). `tellReplicas`
+   * false keeps it here, for a change other replicas may keep seeing stale (a last-used time).
+   */
+  invalidateWhere(matches: (value: V) => boolean, tellReplicas = true): void {
     this.#generation++;
     this.#loading.clear();
     const entries = this.#entries;
     if (entries === undefined) return;
     for (const [key, entry] of entries.entries()) if (matches(entry.value)) entries.delete(key);
+    if (tellReplicas) this.#onInvalidate?.();
+  }
+
+  /** Forgets every entry because another replica wrote (or may have): no one else is told. */
+  forgetAll(): void {
+    this.#generation++;
+    this.#entries?.clear();
+    this.#loading.clear();
   }
 }
+
+/** The caches other replicas can be told to drop, by name. */
+export type CacheName = 'apiTokens' | 'backends';
 
 /** The caches of one data store, shared by its repositories and those of its transactions. */
 export class ReadCaches {
@@ -87,9 +106,16 @@ export class ReadCaches {
   /** An organisation's default and fallback backend, by `default:<org>` and `fallback:<org>`. */
   readonly backends: ReadCache<CasBackend | undefined>;
 
-  constructor(ttlMs: number) {
-    this.apiTokens = new ReadCache(ttlMs);
-    this.backends = new ReadCache(ttlMs);
+  /** `invalidated` hears of each invalidation made through these caches, by cache name. */
+  constructor(ttlMs: number, invalidated?: (cache: CacheName) => void) {
+    this.apiTokens = new ReadCache(ttlMs, invalidated && (() => invalidated('apiTokens')));
+    this.backends = new ReadCache(ttlMs, invalidated && (() => invalidated('backends')));
+  }
+
+  /** Forgets the named cache, or every cache, without telling anyone. */
+  forget(cache?: CacheName): void {
+    if (cache === undefined || cache === 'apiTokens') this.apiTokens.forgetAll();
+    if (cache === undefined || cache === 'backends') this.backends.forgetAll();
   }
 }
 
@@ -101,13 +127,13 @@ export class ReadCaches {
 export interface CacheScope {
   read<V>(cache: ReadCache<V>, key: string, load: () => Promise<V>, keep?: (value: V) => boolean): Promise<V>;
   invalidate<V>(cache: ReadCache<V>, key?: string): void;
-  invalidateWhere<V>(cache: ReadCache<V>, matches: (value: V) => boolean): void;
+  invalidateWhere<V>(cache: ReadCache<V>, matches: (value: V) => boolean, tellReplicas?: boolean): void;
 }
 
 export const SHARED_SCOPE: CacheScope = {
   read: (cache, key, load, keep) => cache.read(key, load, keep),
   invalidate: (cache, key) => cache.invalidate(key),
-  invalidateWhere: (cache, matches) => cache.invalidateWhere(matches),
+  invalidateWhere: (cache, matches, tellReplicas) => cache.invalidateWhere(matches, tellReplicas),
 };
 
 export class TransactionScope implements CacheScope {
@@ -122,9 +148,9 @@ export class TransactionScope implements CacheScope {
     this.#afterwards.push(() => cache.invalidate(key));
   }
 
-  invalidateWhere<V>(cache: ReadCache<V>, matches: (value: V) => boolean): void {
-    cache.invalidateWhere(matches);
-    this.#afterwards.push(() => cache.invalidateWhere(matches));
+  invalidateWhere<V>(cache: ReadCache<V>, matches: (value: V) => boolean, tellReplicas?: boolean): void {
+    cache.invalidateWhere(matches, tellReplicas);
+    this.#afterwards.push(() => cache.invalidateWhere(matches, tellReplicas));
   }
 
   /** Once the transaction committed or rolled back. */

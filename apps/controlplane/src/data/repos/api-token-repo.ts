@@ -83,11 +83,14 @@ export class ApiTokenRepo {
   async touch(id: string, at: Date): Promise<void> {
     await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     // A kept copy with the old last_used_at would have every call write it again until the entry expired.
-    this.#forget(id);
+    // Other replicas are not told: theirs costs them one such write a minute, a notice per call would not.
+    this.#forget(id, false);
   }
 
-  #forget(id: string): void {
-    if (this.cache !== undefined) this.scope.invalidateWhere(this.cache, (token) => token?.id === id);
+  #forget(id: string, tellReplicas = true): void {
+    if (this.cache !== undefined) {
+      this.scope.invalidateWhere(this.cache, (token) => token?.id === id, tellReplicas);
+    }
   }
 }
 
