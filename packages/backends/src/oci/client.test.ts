@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { CairnError, Code } from '@cairn/errors';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
@@ -15,6 +15,7 @@ import { evidenceManifest, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js
  * or a push of its tag finishes, so a request that reads the link in between finds it empty. Each test
  * here empties a link the way that moment leaves it, and a proxy in front of the real registry records
  * every answer and, where the test says so, puts the link back once the registry answered with it empty.
+ * One more test breaks the repository's sessions folder the same way, for the POST that opens a session.
  */
 describe('oci client while the registry rewrites a link file', () => {
   const { host, storageDir } = inject('testServers').oci.open;
@@ -29,7 +30,7 @@ describe('oci client while the registry rewrites a link file', () => {
    * A repository holding one evidence blob whose `tear` link (if any) is emptied, and a client that reaches
    * it through a recording proxy; the proxy restores the link once the registry answers `healOn`.
    */
-  async function setUp(purpose: string, torn: { tear?: 'layer' | 'tag'; healOn?: number } = {}) {
+  async function setUp(purpose: string, torn: { tear?: 'layer' | 'tag' | 'uploads'; healOn?: number } = {}) {
     const repository = freshRepository(purpose);
     const storage = new RegistryStorage(storageDir, repository);
     const { bytes, blob } = randomBlob(10_000);
@@ -37,7 +38,12 @@ describe('oci client while the registry rewrites a link file', () => {
     await createBlobStore(direct).upload(chunksOf(bytes, 4096), blob, never);
     const answers: string[] = [];
     let restore: (() => Promise<void>) | undefined;
-    if (torn.tear) {
+    if (torn.tear === 'uploads') {
+      // A file where the sessions' folder belongs: the registry cannot open a session, and answers 500.
+      await rm(storage.uploadsPath(), { recursive: true, force: true });
+      await writeFile(storage.uploadsPath(), '');
+      restore = () => rm(storage.uploadsPath(), { force: true });
+    } else if (torn.tear) {
       const link =
         torn.tear === 'layer' ? storage.layerLinkPath(blob.hex) : storage.tagLinkPath(evidenceTag(blob.hex));
       const content = await readFile(link);
@@ -76,6 +82,13 @@ describe('oci client while the registry rewrites a link file', () => {
     const { blob, answers, driver } = await setUp('torn-tag', { tear: 'tag', healOn: 500 });
     expect(await driver.stat(blob.hex, never)).toMatchObject(blob);
     expect(answers).toEqual(['GET 500', 'GET 200']);
+  });
+
+  it('repeats the POST that opens an upload session when the registry answers 500', async () => {
+    const { answers, client } = await setUp('post-500', { tear: 'uploads', healOn: 500 });
+    const location = await client.startUpload(never);
+    expect(answers).toEqual(['POST 500', 'POST 202']);
+    await client.cancelUpload(location, never);
   });
 
   it('gives up as UNAVAILABLE after four attempts when the 500 lasts', async () => {

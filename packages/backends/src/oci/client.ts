@@ -46,7 +46,10 @@ export class OciClient {
     this.#auth = new RegistryAuthenticator(location.origin, location.repository, credentials);
   }
 
-  /** Opens an upload session; resolves the session's `Location`. */
+  /**
+   * Opens an upload session; resolves the session's `Location`. Repeated on a 5xx like the reads: a
+   * session the registry opened before failing is never used, and its own purge removes it.
+   */
   async startUpload(signal: AbortSignal): Promise<string> {
     const response = await this.#request({
       method: 'POST',
@@ -55,6 +58,7 @@ export class OciClient {
       what: 'start a blob upload',
       ok: [202],
       signal,
+      transient: serverFailure,
     });
     await discard(response);
     return this.#nextLocation(response);

@@ -95,6 +95,11 @@ export class RegistryStorage {
   }
 
   /** The file that points a tag at its manifest. */
+  /** The folder of the repository's open upload sessions. */
+  uploadsPath(): string {
+    return join(this.#repositoryDir, '_uploads');
+  }
+
   tagLinkPath(tag: string): string {
     return join(this.#repositoryDir, '_manifests', 'tags', tag, 'current', 'link');
   }
