@@ -22,6 +22,11 @@ function refusal(action: () => unknown): CairnError {
 
 const PASSPHRASE = 'correct horse battery staple 7f3a';
 
+/** A PEM block around `body`: a well-formed frame with nothing readable inside, made here, never stored. */
+function armored(label: string, body: string): string {
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
 describe('generateKeyPair', () => {
   it('makes a P-256 pair as PKCS#8 and SPKI PEM that load back', async () => {
     const pair = await generateKeyPair();
@@ -156,11 +161,9 @@ describe('loadPrivateKey refuses what cannot sign an attestation', () => {
     expect(refusal(() => loadPrivateKey('hello', { name: 'key.pem' })).message).toBe(
       'key.pem is not a PEM private key',
     );
-    expect(
-      refusal(() =>
-        loadPrivateKey('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', { name: 'k' }),
-      ).message,
-    ).toBe('k is not a readable PEM private key');
+    expect(refusal(() => loadPrivateKey(armored('PRIVATE KEY', 'AAAA'), { name: 'k' })).message).toBe(
+      'k is not a readable PEM private key',
+    );
   });
 });
 
@@ -182,10 +185,8 @@ describe('loadPublicKey refuses what cannot verify an attestation', () => {
     expect(refusal(() => loadPublicKey('nope', { name: 'pub.pem' })).message).toBe(
       'pub.pem is not a PEM public key (SPKI)',
     );
-    expect(
-      refusal(() =>
-        loadPublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', { name: 'pub.pem' }),
-      ).message,
-    ).toBe('pub.pem is not a readable PEM public key');
+    expect(refusal(() => loadPublicKey(armored('PUBLIC KEY', 'AAAA'), { name: 'pub.pem' })).message).toBe(
+      'pub.pem is not a readable PEM public key',
+    );
   });
 });
