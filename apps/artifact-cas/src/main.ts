@@ -5,10 +5,11 @@ import { parseArgs } from 'node:util';
 import { CairnError, Code } from '@cairn/errors';
 import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from '@cairn/malloc-tunables';
 import { createLogger } from '@cairn/observability';
+import { environmentHelp } from '@cairn/service-runtime';
 import { CAS_NODE_FLAGS, casNodeFlagsMissing } from './app/node-flags.js';
 import { startArtifactCas } from './app/start.js';
-import { CAS_CONFIG_DEFAULTS } from './config/config.js';
-import { CAS_ENVIRONMENT, loadCasConfig } from './config/load-config.js';
+import { CAS_CONFIG, CAS_CONFIG_DEFAULTS } from './config/config.js';
+import { loadCasConfig } from './config/load-config.js';
 
 const bootLogger = createLogger({ fields: { service: 'artifact-cas' } });
 
@@ -18,9 +19,7 @@ const USAGE = `Usage: artifact-cas [--config cas.json]
 Runs the artifact CAS (gRPC ${grpc.host}:${grpc.port}, HTTP ${http.host}:${http.port} unless configured) until
 SIGINT/SIGTERM, which let streams in flight finish. Settings come from the JSON config file, then from:
 
-${Object.entries(CAS_ENVIRONMENT)
-  .map(([name, what]) => `  ${name.padEnd(30)} ${what}`)
-  .join('\n')}
+${environmentHelp(CAS_CONFIG, 30)}
 `;
 
 /** The command line: `--config` and `--help`; anything else is refused rather than ignored. */

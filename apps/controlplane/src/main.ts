@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { CairnError } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { openSecretStore } from '@cairn/secrets';
+import { environmentHelp } from '@cairn/service-runtime';
 import { bootstrapAdmin, bootstrapOrganization } from './app/bootstrap.js';
 import { rotateSigningKeys } from './app/rotate-keys.js';
 import { secretStoreOptions } from './app/secret-store-options.js';
 import { loadSigningKeys } from './app/signing-keys.js';
 import { startControlPlane } from './app/start.js';
 import { ControlPlaneCore, TokenIssuer } from './biz/index.js';
-import { CONTROL_PLANE_ENVIRONMENT } from './config/config.js';
+import { CONTROL_PLANE_CONFIG } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { DataStore, grpcCasBackendChecker, grpcCasResourceReader } from './data/index.js';
 
@@ -30,9 +31,7 @@ keys rotate        schedules a new signing key for every control plane of the de
 bootstrap and keys use the same database and secret store as serve.
 
 Environment:
-${Object.entries(CONTROL_PLANE_ENVIRONMENT)
-  .map(([name, what]) => `  ${name.padEnd(32)} ${what}`)
-  .join('\n')}
+${environmentHelp(CONTROL_PLANE_CONFIG, 32)}
 `;
 
 async function main(argv: readonly string[]): Promise<number> {

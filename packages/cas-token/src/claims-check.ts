@@ -8,9 +8,6 @@ const providers = ['filesystem', 'oci', 'aws-s3', 'azure-blob'] as const satisfi
 const everyProviderListed: ProviderKind extends (typeof providers)[number] ? true : never = true;
 void everyProviderListed;
 
-/** True for `sha256:` followed by 64 lowercase hex digits, the one digest form a token may bind. */
-export const isCasDigest = isDigest;
-
 export type ClaimsReading = { readonly claims: CasClaims } | { readonly problem: string };
 
 /**
@@ -62,7 +59,7 @@ function backend(value: unknown): BackendClaim {
 
 function boundDigest(digest: unknown, role: unknown): { digest?: string } {
   if (digest === undefined) return {};
-  if (!isCasDigest(digest)) {
+  if (!isDigest(digest)) {
     throw new ClaimProblem("claim 'digest' must be 'sha256:' followed by 64 lowercase hex digits");
   }
   if (role !== 'download') throw new ClaimProblem("claim 'digest' binds download tokens only");

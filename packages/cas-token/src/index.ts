@@ -1,5 +1,4 @@
 export type { BackendClaim, CasClaims, CasGrant, CasRole } from './claims.js';
-export { isCasDigest } from './claims-check.js';
 export { CAS_TOKEN_ALGORITHM, CAS_TOKEN_DEFAULTS, CAS_TOKEN_TYPE } from './constants.js';
 export { type JsonWebKeySet, JWKS_MEDIA_TYPE, publicJwks } from './jwks.js';
 export { loadOrCreateSigningKey } from './key-file.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { BUFFERED_MESSAGES, grpcStatusOf, limitMessageBuffering } from '@cairn/api';
-import { CairnError, Code } from '@cairn/errors';
+import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
 import type { Logger } from '@cairn/observability';
 import type {
   handleClientStreamingCall,
@@ -145,17 +145,10 @@ function messages<Req>(
   return {
     async next(): Promise<IteratorResult<Req>> {
       if (signal.aborted || stream.cancelled) throw canceled();
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(canceled());
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
       try {
-        return await Promise.race([iterator.next(), aborted]);
+        return await awaitUnlessAborted(iterator.next(), signal, canceled);
       } catch (error) {
         throw signal.aborted || stream.cancelled ? canceled() : error;
-      } finally {
-        if (onAbort) signal.removeEventListener('abort', onAbort);
       }
     },
     async return(): Promise<IteratorResult<Req>> {
