@@ -11,8 +11,8 @@ const RELISTEN_DELAY_MS = 1_000;
 /**
  * Tells the other control planes on one PostgreSQL that a cached row changed, so a revoked token or a new
  * default backend takes effect on every replica within a notification's delay instead of after
- * `database.cacheTtlMs`. Each replica LISTENs on a connection of its own and NOTIFYs after each
- * invalidation (repeated after a transaction commits, see TransactionScope). While the listening connection
+ * `database.cacheTtlMs`. Each replica LISTENs on a connection of its own and NOTIFYs once per write
+ * (the invalidations of one turn make one notice; a transaction's, once it ended: see TransactionScope). While the listening connection
  * is down, notices are lost: the caches are cleared when it fails and again once it listens anew, and in
  * between entries expire by their TTL as before.
  */

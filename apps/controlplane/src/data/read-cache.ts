@@ -29,8 +29,10 @@ export class ReadCache<V> {
   readonly #loading = new Map<string, Promise<V>>();
   /** Bumped by every invalidation, so a read that began before one does not store what it read. */
   #generation = 0;
-  /** Told of each invalidation made here, so other replicas can drop their copies (cache-invalidation.ts). */
+  /** Told of the invalidations made here, so other replicas can drop their copies (cache-invalidation.ts). */
   readonly #onInvalidate: (() => void) | undefined;
+  /** A notice is due at the end of this turn: the invalidations of one write make one notice. */
+  #noticeDue = false;
 
   constructor(ttlMs: number, onInvalidate?: () => void) {
     this.#entries = ttlMs > 0 ? new LRUCache({ max: MAX_ENTRIES, ttl: ttlMs }) : undefined;
@@ -61,8 +63,11 @@ export class ReadCache<V> {
     return loading;
   }
 
-  /** Forgets `key`, or with no key every entry, after a write made here. */
-  invalidate(key?: string): void {
+  /**
+   * Forgets `key`, or with no key every entry, after a write made here. `tellReplicas` false keeps it
+   * here (inside a transaction, whose end invalidates again and tells them then).
+   */
+  invalidate(key?: string, tellReplicas = true): void {
     this.#generation++;
     // A load that began before the write may return the old row: later readers start their own.
     if (key === undefined) {
@@ -72,7 +77,7 @@ export class ReadCache<V> {
       this.#entries?.delete(key);
       this.#loading.delete(key);
     }
-    this.#onInvalidate?.();
+    if (tellReplicas) this.#tellReplicas();
   }
 
   /**
@@ -85,7 +90,17 @@ export class ReadCache<V> {
     const entries = this.#entries;
     if (entries === undefined) return;
     for (const [key, entry] of entries.entries()) if (matches(entry.value)) entries.delete(key);
-    if (tellReplicas) this.#onInvalidate?.();
+    if (tellReplicas) this.#tellReplicas();
+  }
+
+  #tellReplicas(): void {
+    const onInvalidate = this.#onInvalidate;
+    if (onInvalidate === undefined || this.#noticeDue) return;
+    this.#noticeDue = true;
+    queueMicrotask(() => {
+      this.#noticeDue = false;
+      onInvalidate();
+    });
   }
 
   /** Forgets every entry because another replica wrote (or may have): no one else is told. */
@@ -143,13 +158,14 @@ export class TransactionScope implements CacheScope {
     return load();
   }
 
+  // Other replicas are told only once the transaction ended: before the commit they would read the old row.
   invalidate<V>(cache: ReadCache<V>, key?: string): void {
-    cache.invalidate(key);
+    cache.invalidate(key, false);
     this.#afterwards.push(() => cache.invalidate(key));
   }
 
   invalidateWhere<V>(cache: ReadCache<V>, matches: (value: V) => boolean, tellReplicas?: boolean): void {
-    cache.invalidateWhere(matches, tellReplicas);
+    cache.invalidateWhere(matches, false);
     this.#afterwards.push(() => cache.invalidateWhere(matches, tellReplicas));
   }
 
