@@ -4,7 +4,6 @@ export {
   type CasConfig,
   type CasConfigInit,
   createCasConfig,
-  type SecretStoreSettings,
 } from './config/config.js';
 export { CAS_ENVIRONMENT, type LoadCasConfigOptions, loadCasConfig } from './config/load-config.js';
 export {

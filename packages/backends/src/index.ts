@@ -24,7 +24,6 @@ export type {
 } from './core/provider.js';
 export { SWEEP_LIMIT } from './core/provider.js';
 export {
-  DEFAULT_STAGING_MAX_AGE_MS,
   type FilesystemCredentials,
   FilesystemDriver,
   type FilesystemProvider,

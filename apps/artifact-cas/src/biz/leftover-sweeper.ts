@@ -48,11 +48,6 @@ export class LeftoverSweeper {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Sweeps running now. */
-  get running(): number {
-    return this.#running.size;
-  }
-
   /** A call used the backend `claims` name: starts its sweep in the background if one is due. */
   noteUse(claims: CasClaims): void {
     if (this.#stop.signal.aborted) return;

@@ -259,9 +259,6 @@ export type CasConfig = DeepReadonly<z.output<typeof CAS_CONFIG_SCHEMA>>;
 /** A config as written in a file or passed in process: any subset of `CasConfig`. */
 export type CasConfigInit = z.input<typeof CAS_CONFIG_SCHEMA>;
 
-/** Where the secret store holding backend credentials is; handed to `createSecretStore` of @cairn/secrets. */
-export type SecretStoreSettings = Readonly<Record<string, unknown>> & { readonly kind: string };
-
 /** Every default (no key source: a config must name one). */
 export const CAS_CONFIG_DEFAULTS: CasConfig = casSettings.parse({});
 

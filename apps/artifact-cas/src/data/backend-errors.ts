@@ -62,7 +62,7 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
   };
 }
 
-export function asBackendError(error: unknown, backendId: string): unknown {
+function asBackendError(error: unknown, backendId: string): unknown {
   if (!(error instanceof CairnError)) return error;
   if (error.code !== Code.Unauthenticated && error.code !== Code.PermissionDenied) return error;
   return new CairnError(

@@ -13,8 +13,6 @@ import type { UploadName } from '../biz/write-blob.js';
 export const UPLOAD_NAME_FORM = 'uploads/{uuid}/blobs/{64 lower-case hex sha256}/{size in bytes}';
 export const DOWNLOAD_NAME_FORM = 'blobs/{64 lower-case hex sha256}/{size in bytes}';
 
-export type { UploadName };
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]{64}$/;
 const SIZE = /^(0|[1-9][0-9]*)$/;

@@ -154,8 +154,8 @@ export class FilesystemDriver implements Driver {
 
   /**
    * Removes uploads a crash or a vanished client left in the staging directory, once untouched for
-   * `olderThanMs`; returns how many. It is an explicit call (for the CAS to run at start and on a timer)
-   * rather than part of creating a driver: drivers are cheap and made per backend use, a directory scan is
+   * `olderThanMs`; returns how many. It is an explicit call (the CAS's leftover sweeper makes it through
+   * `sweepLeftovers`) rather than part of creating a driver: drivers are cheap and made per backend use, a directory scan is
    * not, and only the caller knows how long its clients may pause a resumable upload. Uploads this driver
    * still holds open are never touched.
    */

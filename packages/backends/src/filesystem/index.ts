@@ -3,4 +3,3 @@ export { type FilesystemCredentials, parseFilesystemCredentials } from './creden
 export { FilesystemDriver } from './driver.js';
 export { parseFilesystemLocation } from './location.js';
 export { type FilesystemProvider, filesystemProvider } from './provider.js';
-export { DEFAULT_STAGING_MAX_AGE_MS } from './staging-sweep.js';

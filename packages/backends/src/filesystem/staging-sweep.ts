@@ -7,9 +7,6 @@ import { SWEEP_LIMIT } from '../core/provider.js';
 import { type Layout, PARTIAL_SUFFIX, PROBE_PREFIX } from './client.js';
 import { errnoOf, fromFilesystemError } from './errors.js';
 
-/** A staged upload idle this long is taken for abandoned when no other age is given. */
-export const DEFAULT_STAGING_MAX_AGE_MS = 24 * 60 * 60 * 1000;
-
 /**
  * Removes staging files and write probes last modified more than `olderThanMs` ago. Every write touches
  * a staging file's mtime, so the age is how long an upload has been idle, not how long it has run.
