@@ -47,6 +47,31 @@ export interface CasConnection {
  * control plane names, `cas.grpc` in cli.json, then 127.0.0.1:9001.
  */
 export async function connectCas(context: CommandContext, request: TokenRequest): Promise<CasConnection> {
+  const tokens = await casTokens(context);
+  try {
+    const cas = await openCas(context, tokens, request);
+    return {
+      ...cas,
+      close() {
+        cas.close();
+        tokens.tokenSource.close?.();
+      },
+    };
+  } catch (error) {
+    tokens.tokenSource.close?.();
+    throw error;
+  }
+}
+
+/** Where this command's CAS tokens come from, read once for any number of CAS clients (see openCas). */
+export interface CasTokens {
+  readonly tokenSource: CasTokenSource;
+  /** Undefined where no cli.json applies. */
+  readonly config: LoadedCliConfig | undefined;
+}
+
+/** The token source the flags, environment and .cairn/cli.json name (see resolveTokenSource). */
+export async function casTokens(context: CommandContext): Promise<CasTokens> {
   const { io } = context;
   const config = await loadCliConfig(io.cwd, io.env);
   const tokenSource = resolveTokenSource({
@@ -55,43 +80,37 @@ export async function connectCas(context: CommandContext, request: TokenRequest)
     env: io.env,
     config,
   });
-  return openCas(context, tokenSource, request, config);
+  return { tokenSource, config };
 }
 
-/** A CAS client whose tokens come from `tokenSource` (see connectCas for where the address comes from). */
+/**
+ * A CAS client for `request` with tokens from `tokens` (see connectCas for where the address comes from).
+ * Its `close` leaves the token source open, for the next client; whoever made `tokens` closes it.
+ */
 export async function openCas(
   context: CommandContext,
-  tokenSource: CasTokenSource,
-  request: TokenRequest = { role: 'upload' },
-  config?: LoadedCliConfig,
+  { tokenSource, config }: CasTokens,
+  request: TokenRequest,
 ): Promise<CasConnection> {
   const { io } = context;
-  try {
-    // Asked first even when the address is given: a control plane that refuses fails before any transfer.
-    const suggested = await tokenSource.casAddress?.(request, io.signal);
-    const address = casAddress(optionalString(context, 'casAddress'), io.env, suggested, config);
-    const client = createCasClient({
-      address,
-      token: () => tokenSource.token(request, io.signal),
-      retry: CLI_RETRY_POLICY,
-    });
-    return {
-      client,
-      uploadFile: (path, options) => uploadWithProgress(context, client, path, options),
-      address,
-      tokenSource,
-      backend: async () => tokenSource.backend?.(request, io.signal),
-      explain: (error) => explainError(error, tokenSource),
-      recordUpload: async (digest) => tokenSource.recordUpload?.(digest, io.signal),
-      close() {
-        client.close();
-        tokenSource.close?.();
-      },
-    };
-  } catch (error) {
-    tokenSource.close?.();
-    throw error;
-  }
+  // Asked first even when the address is given: a control plane that refuses fails before any transfer.
+  const suggested = await tokenSource.casAddress?.(request, io.signal);
+  const address = casAddress(optionalString(context, 'casAddress'), io.env, suggested, config);
+  const client = createCasClient({
+    address,
+    token: () => tokenSource.token(request, io.signal),
+    retry: CLI_RETRY_POLICY,
+  });
+  return {
+    client,
+    uploadFile: (path, options) => uploadWithProgress(context, client, path, options),
+    address,
+    tokenSource,
+    backend: async () => tokenSource.backend?.(request, io.signal),
+    explain: (error) => explainError(error, tokenSource),
+    recordUpload: async (digest) => tokenSource.recordUpload?.(digest, io.signal),
+    close: () => client.close(),
+  };
 }
 
 export function casAddress(

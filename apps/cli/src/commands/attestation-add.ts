@@ -61,12 +61,13 @@ export async function run(context: CommandContext): Promise<void> {
         issued ??= connection.run((client) => api(client).uploadCredentials(reference.runId));
         return issued;
       };
-      const cas = await openCas(context, {
+      const tokenSource = {
         origin: `the control plane at ${connection.settings.address} (run ${reference.runId})`,
         advice: 'rerun the command: it fetches a fresh upload token for the run',
         token: async () => (await credentials()).token,
         casAddress: async () => (await credentials()).casAddress,
-      });
+      };
+      const cas = await openCas(context, { tokenSource, config: undefined }, { role: 'upload' });
       try {
         const uploaded = await cas.uploadFile(source.file, { fileName: source.fileName });
         const token = await credentials();

@@ -14,7 +14,7 @@ import { CairnError, Code } from '@cairn/errors';
 import { resolveImage } from '../attestation/image-digest.js';
 import { storedWhere } from '../attestation/run-view.js';
 import { runs } from '../attestation/runs.js';
-import { connectCas } from '../cas-connection.js';
+import { type CasTokens, casTokens, openCas } from '../cas-connection.js';
 import { type CommandContext, optionalString, requiredString } from '../context.js';
 import { withControlPlane } from '../controlplane/controlplane-connection.js';
 import { readInputFile } from '../input-file.js';
@@ -50,15 +50,25 @@ export async function run(context: CommandContext): Promise<void> {
   const statement = verifyBundle(bundle, publicKey, { bundleName: bundleFile ?? digest ?? 'the bundle' });
 
   const checked: CheckedMaterial[] = [];
-  for (const material of materialsToCheck(statement)) {
-    const outcome = await check(context, material);
-    checked.push({
-      name: material.name,
-      kind: material.kind,
-      digest: material.digest,
-      stored: storedWhere(material.location),
-      ...outcome,
-    });
+  // cli.json and the control plane, read and reached once for every material the CAS holds.
+  let tokens: Promise<CasTokens> | undefined;
+  const casAccess = () => {
+    tokens ??= casTokens(context);
+    return tokens;
+  };
+  try {
+    for (const material of materialsToCheck(statement)) {
+      const outcome = await check(context, material, casAccess);
+      checked.push({
+        name: material.name,
+        kind: material.kind,
+        digest: material.digest,
+        stored: storedWhere(material.location),
+        ...outcome,
+      });
+    }
+  } finally {
+    if (tokens) (await tokens.catch(() => undefined))?.tokenSource.close?.();
   }
   printResult(context, {
     table: () =>
@@ -91,6 +101,7 @@ export async function run(context: CommandContext): Promise<void> {
 async function check(
   context: CommandContext,
   material: MaterialToCheck,
+  casAccess: () => Promise<CasTokens>,
 ): Promise<{ result: Outcome; problem?: string }> {
   try {
     if ('inline' in material.location) {
@@ -103,7 +114,7 @@ async function check(
         return { result: 'mismatch', problem: `the registry now serves ${resolved.digest}` };
       }
     } else {
-      await checkFromCas(context, material);
+      await checkFromCas(context, material, await casAccess());
     }
     return { result: 'ok' };
   } catch (error) {
@@ -115,8 +126,12 @@ async function check(
 }
 
 /** Streams the material from the CAS (a token bound to its digest) and hashes every byte. */
-async function checkFromCas(context: CommandContext, material: MaterialToCheck): Promise<void> {
-  const cas = await connectCas(context, { role: 'download', digest: material.digest });
+async function checkFromCas(
+  context: CommandContext,
+  material: MaterialToCheck,
+  tokens: CasTokens,
+): Promise<void> {
+  const cas = await openCas(context, tokens, { role: 'download', digest: material.digest });
   const sink = new PassThrough();
   const checking = checkMaterialContent(
     material,
