@@ -36,7 +36,7 @@ export class AttestationReader {
   async get(orgId: string, ref: AttestationRef, signal: AbortSignal): Promise<ResolvedAttestation> {
     const attestation = await this.#find(orgId, ref);
     const backend = await backendById(this.store, orgId, attestation.backendId);
-    const materials = await recordedMaterials(this.store, orgId, attestation.runId);
+    const materials = await recordedMaterials(this.store, orgId, attestation.runId, backend);
     const cached = this.cache.get(orgId, attestation.digest);
     if (cached) return { attestation, backend, materials, bundle: cached, source: 'cache' };
 

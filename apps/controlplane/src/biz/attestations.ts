@@ -226,7 +226,7 @@ export class Attestations {
     const bundle = checkBundle(bytes, bundleCapOf(backend, options.maxBundleBytes));
     if (run.state !== 'initialized') return this.#storedAlready(run, backend, bundle.digest);
     const statement = readStatement(bundle);
-    checkStatementAgainstRun(statement, run, backend, await recordedMaterials(store, orgId, run.id));
+    checkStatementAgainstRun(statement, run, backend, await recordedMaterials(store, orgId, run.id, backend));
 
     const inline = backend.provider === 'inline';
     const casOnly = options.skipDbStorage && !inline;
@@ -238,7 +238,12 @@ export class Attestations {
         // in the statement too.
         const locked = await tx.workflowRuns.lock(orgId, run.id);
         if (locked?.state !== 'initialized') return undefined;
-        checkStatementAgainstRun(statement, locked, backend, await recordedMaterials(tx, orgId, run.id));
+        checkStatementAgainstRun(
+          statement,
+          locked,
+          backend,
+          await recordedMaterials(tx, orgId, run.id, backend),
+        );
         const now = new Date();
         const finished = await tx.workflowRuns.finish(orgId, run.id, 'succeeded', now);
         if (!finished) return undefined;

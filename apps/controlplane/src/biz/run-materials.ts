@@ -251,14 +251,18 @@ export class RunMaterials {
   }
 }
 
-/** The materials of a run in the order added, with the backends that hold them resolved. */
+/**
+ * The materials of a run in the order added, with the backends that hold them resolved; `known` is a
+ * backend the caller read already (the run's), so it is not read again.
+ */
 export async function recordedMaterials(
   store: Repositories,
   orgId: string,
   runId: string,
+  known?: CasBackend,
 ): Promise<RecordedMaterial[]> {
   const materials = await store.runMaterials.list(orgId, runId);
-  const backends = new Map<string, CasBackend>();
+  const backends = new Map<string, CasBackend>(known ? [[known.id, known]] : []);
   const result: RecordedMaterial[] = [];
   for (const material of materials) {
     let backend: CasBackend | undefined;
