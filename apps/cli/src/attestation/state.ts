@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CairnError, Code } from '@cairn/errors';
+import { writeFileAtomically } from '../atomic-file.js';
 import { type CommandContext, optionalString } from '../context.js';
 
 /** Where an attestation's steps keep what they share when it is not kept in the control plane alone. */
@@ -76,12 +77,10 @@ export async function readState(path: string): Promise<LocalState | undefined> {
   return { version: 1, runId: state.runId, controlPlane: state.controlPlane };
 }
 
-/** Written to a temp file and renamed, so a step that dies halfway never leaves half a state. */
+/** Written atomically, so a step that dies halfway never leaves half a state. */
 export async function writeState(path: string, state: LocalState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  await writeFileAtomically(path, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
 export async function removeState(reference: RunReference): Promise<void> {
