@@ -19,7 +19,7 @@ import type {
   SweepReport,
 } from '../core/provider.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
-import { blobKey, type ObjectLocation } from '../object-store/location.js';
+import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
 import { createS3Client, endpointLabel } from './client.js';
@@ -111,7 +111,7 @@ export class S3Driver implements Driver {
   }
 
   async checkWriteAccess(signal: AbortSignal): Promise<void> {
-    const key = `${this.#location.prefix}.cairn-probe/${randomUUID()}`;
+    const key = `${probesPrefix(this.#location)}${randomUUID()}`;
     const probe = randomBytes(32);
     const bucket = this.#location.container;
     try {

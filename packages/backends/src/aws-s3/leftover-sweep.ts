@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isSha256Hex } from '@cairn/digest';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
-import type { ObjectLocation } from '../object-store/location.js';
+import { blobsPrefix, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { fromS3Error, type S3ErrorContext } from './errors.js';
 
 /** The bucket and prefix to sweep, and how to reach them. */
@@ -48,7 +48,7 @@ async function abortOldUploads(
   outcome: Outcome,
   signal: AbortSignal,
 ): Promise<void> {
-  const blobs = `${location.prefix}sha256/`;
+  const blobs = blobsPrefix(location);
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   do {
@@ -100,7 +100,7 @@ async function deleteOldProbes(
       .send(
         new ListObjectsV2Command({
           Bucket: location.container,
-          Prefix: `${location.prefix}.cairn-probe/`,
+          Prefix: probesPrefix(location),
           ContinuationToken: token,
         }),
         { abortSignal: signal },

@@ -13,7 +13,7 @@ import type {
   SweepReport,
 } from '../core/provider.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
-import { blobKey, type ObjectLocation } from '../object-store/location.js';
+import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
 import { blobServiceUrl, createContainerClient } from './client.js';
@@ -95,7 +95,7 @@ export class AzureBlobDriver implements Driver {
 
   /** Writes, reads back and deletes a probe blob; creates the container first if it does not exist yet. */
   async checkWriteAccess(signal: AbortSignal): Promise<void> {
-    const probe = this.#container.getBlockBlobClient(`${this.#location.prefix}.cairn-probe/${randomUUID()}`);
+    const probe = this.#container.getBlockBlobClient(`${probesPrefix(this.#location)}${randomUUID()}`);
     const bytes = randomBytes(32);
     try {
       try {

@@ -1,7 +1,7 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import { isSha256Hex } from '@cairn/digest';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
-import type { ObjectLocation } from '../object-store/location.js';
+import { blobsPrefix, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, fromAzureError } from './errors.js';
 
 /** The container and prefix to sweep, and how to reach them. */
@@ -54,7 +54,7 @@ async function deleteUncommittedBlobs(
   outcome: Outcome,
   signal: AbortSignal,
 ): Promise<void> {
-  const prefix = `${location.prefix}sha256/`;
+  const prefix = blobsPrefix(location);
   const committed = container.listBlobsFlat({ prefix, abortSignal: signal })[Symbol.asyncIterator]();
   let next = await committed.next();
   for await (const blob of container.listBlobsFlat({
@@ -77,7 +77,7 @@ async function deleteOldProbes(
   signal: AbortSignal,
 ): Promise<void> {
   for await (const blob of container.listBlobsFlat({
-    prefix: `${location.prefix}.cairn-probe/`,
+    prefix: probesPrefix(location),
     abortSignal: signal,
   })) {
     if (!idleSince(blob, cutoff)) continue;

@@ -48,7 +48,17 @@ export function formatObjectLocation({ container, prefix }: ObjectLocation): str
   return prefix === '' ? container : `${container}/${prefix.slice(0, -1)}`;
 }
 
+/** Where blobs are stored: every blob key starts so. */
+export function blobsPrefix(location: ObjectLocation): string {
+  return `${location.prefix}sha256/`;
+}
+
 /** The key a blob is stored under. */
 export function blobKey(location: ObjectLocation, hex: string): string {
-  return `${location.prefix}sha256/${hex}`;
+  return `${blobsPrefix(location)}${hex}`;
+}
+
+/** Where write checks put their probe objects: every probe key starts so. */
+export function probesPrefix(location: ObjectLocation): string {
+  return `${location.prefix}.cairn-probe/`;
 }
