@@ -9,6 +9,7 @@ import {
   type Environment,
   keysOfVariable,
   type Provenance,
+  variablesFor,
 } from './environment.js';
 import {
   childSchema,
@@ -84,10 +85,7 @@ export function parseConfig<Schema extends $ZodType>(
     source,
     service: spec.service,
     provenance,
-    variablesOf: (key) =>
-      Object.entries(spec.environment)
-        .filter(([, variable]) => keysOfVariable(variable).includes(key))
-        .map(([name]) => name),
+    variablesOf: (key) => variablesFor(spec.environment, key),
   });
   return resolvePaths(spec.schema, checked, baseDir) as output<Schema>;
 }

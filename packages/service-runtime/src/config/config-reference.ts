@@ -1,7 +1,7 @@
 import type { $ZodType } from 'zod/v4/core';
 import type { ConfigSpec } from './config-loader.js';
-import { keysOfVariable } from './environment.js';
-import { defaultKind, defOf, expectation, infoOf, kindOf } from './schema-info.js';
+import { keysOfVariable, variablesFor } from './environment.js';
+import { defaultKind, defOf, expectation, infoOf, kindOf, unionKinds } from './schema-info.js';
 
 /** One row of a settings table: what docs/configuration.md says of a key. */
 export interface SettingRow {
@@ -20,10 +20,7 @@ export interface SettingRow {
 /** Every key a schema takes, sections flattened to dotted keys, each kind of a union's keys marked. */
 export function settingRows(schema: $ZodType, spec?: Pick<ConfigSpec, 'environment'>): SettingRow[] {
   const rows: SettingRow[] = [];
-  const variablesOf = (key: string) =>
-    Object.entries(spec?.environment ?? {})
-      .filter(([, variable]) => keysOfVariable(variable).includes(key))
-      .map(([name]) => name);
+  const variablesOf = (key: string) => variablesFor(spec?.environment ?? {}, key);
   // In an optional section, "required" holds only when the section is given.
   const visit = (
     shape: Readonly<Record<string, $ZodType>>,
@@ -47,11 +44,10 @@ export function settingRows(schema: $ZodType, spec?: Pick<ConfigSpec, 'environme
       if (def.discriminator !== undefined) {
         const discriminator = def.discriminator;
         const kind = defaultKind(info.base);
-        const kinds = (def.options ?? []).map((option) => String(kindOf(option, discriminator)));
         rows.push({
           key: `${key}.${discriminator}`,
           note: '',
-          type: `one of ${kinds.join(', ')}`,
+          type: `one of ${unionKinds(def).join(', ')}`,
           defaultValue: kind === undefined ? (info.optional ? 'unset' : 'required') : String(kind),
           description: info.meta.description ?? '',
           variables: variablesOf(`${key}.${discriminator}`),

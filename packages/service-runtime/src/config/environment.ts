@@ -43,6 +43,13 @@ export function keysOfVariable(variable: ConfigVariable): readonly string[] {
   return typeof variable.key === 'string' ? [variable.key] : variable.key;
 }
 
+/** The names of the variables that set `key`. */
+export function variablesFor(variables: ConfigVariables, key: string): string[] {
+  return Object.entries(variables)
+    .filter(([, variable]) => keysOfVariable(variable).includes(key))
+    .map(([name]) => name);
+}
+
 /**
  * Applies the set variables over `input` (the file's values; not changed) and returns the result. The rule
  * for empty values: a variable set to "" counts as unset. Broad keys go first (a whole section given as

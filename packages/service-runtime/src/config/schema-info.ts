@@ -97,6 +97,14 @@ export function optionFor(union: $ZodType, value: unknown): $ZodType | undefined
   return (def.options ?? []).find((option) => kindOf(option, discriminator) === wanted);
 }
 
+/** The kinds a discriminated union's options stand for, in order (`["file", "vault"]`). */
+export function unionKinds(def: {
+  readonly discriminator?: string;
+  readonly options?: readonly $ZodType[];
+}): string[] {
+  return (def.options ?? []).map((option) => String(kindOf(option, def.discriminator ?? '')));
+}
+
 /** The discriminator's value an option stands for (`"file"`). */
 export function kindOf(option: $ZodType, discriminator: string): unknown {
   const field = defOf(option).shape?.[discriminator];
@@ -193,8 +201,7 @@ export function expectation(schema: $ZodType): string {
     }
     case 'union':
       if (def.discriminator !== undefined) {
-        const kinds = (def.options ?? []).map((option) => String(kindOf(option, def.discriminator ?? '')));
-        return `an object whose ${def.discriminator} is one of ${kinds.join(', ')}`;
+        return `an object whose ${def.discriminator} is one of ${unionKinds(def).join(', ')}`;
       }
       return (def.options ?? []).map(expectation).join(' or ');
     case 'object':
