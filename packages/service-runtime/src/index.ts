@@ -5,7 +5,6 @@ export {
   type Call,
   type CallInterceptor,
   type ContextKey,
-  ContextValues,
   callLogging,
   callMetrics,
   createCall,
@@ -16,9 +15,8 @@ export {
 } from './calls.js';
 export * from './config/index.js';
 export { type DrainOptions, drainService } from './drain.js';
-export { GrpcCalls, methodName } from './grpc-calls.js';
+export { GrpcCalls } from './grpc-calls.js';
 export { addOperationalServices, listenGrpc, type RunningGrpcServer } from './grpc-server.js';
-export { createHealthService } from './health.js';
 export {
   answerOperational,
   listenHttp,
@@ -27,6 +25,5 @@ export {
 } from './http-server.js';
 export { type CallHandle, InFlight } from './in-flight.js';
 export { CallMetrics } from './metrics.js';
-export { createReflection } from './reflection.js';
 export { type ServingPhase, ServingState } from './serving-state.js';
 export { whenIdle } from './when-idle.js';
