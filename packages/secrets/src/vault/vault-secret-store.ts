@@ -46,14 +46,10 @@ export class VaultSecretStore implements SecretStore {
     this.#options = resolveVaultOptions(options);
     this.#renewal = new TokenRenewal({
       lookup: () =>
-        this.#lease(
-          async (requestOptions) => (await this.#vault()).tokenLookupSelf({ requestOptions }),
-          'data',
-          'ttl',
-        ),
+        this.#lease((vault, requestOptions) => vault.tokenLookupSelf({ requestOptions }), 'data', 'ttl'),
       renew: () =>
         this.#lease(
-          async (requestOptions) => (await this.#vault()).tokenRenewSelf({ requestOptions }),
+          (vault, requestOptions) => vault.tokenRenewSelf({ requestOptions }),
           'auth',
           'lease_duration',
         ),
@@ -93,8 +89,8 @@ export class VaultSecretStore implements SecretStore {
     const data = validateSecretValue(value);
     const path = this.#dataPath(ref);
     try {
-      await this.#call('create', ref, path, Object.values(data), signal, async (options) =>
-        (await this.#vault()).write(path, { data, options: { cas: 0 } }, options),
+      await this.#call('create', ref, path, Object.values(data), signal, (vault, options) =>
+        vault.write(path, { data, options: { cas: 0 } }, options),
       );
     } catch (error) {
       if (error instanceof CairnError && error.details.reason === CAS_MISMATCH) {
@@ -107,8 +103,8 @@ export class VaultSecretStore implements SecretStore {
   async get(ref: string, signal: AbortSignal): Promise<SecretValue> {
     validateSecretRef(ref);
     const path = this.#dataPath(ref);
-    const body = await this.#call('read', ref, path, [], signal, async (options) =>
-      (await this.#vault()).read(path, options),
+    const body = await this.#call('read', ref, path, [], signal, (vault, options) =>
+      vault.read(path, options),
     );
     const value = secretValueFromStored(fieldOf(fieldOf(body, 'data'), 'data'));
     if (value === undefined) {
@@ -127,13 +123,13 @@ export class VaultSecretStore implements SecretStore {
     const path = this.#dataPath(ref);
     const lostRace = (error: unknown) => error instanceof CairnError && error.details.reason === CAS_MISMATCH;
     const rotateOnce = async () => {
-      const current = await this.#call('read', ref, path, [], signal, async (options) =>
-        (await this.#vault()).read(path, options),
+      const current = await this.#call('read', ref, path, [], signal, (vault, options) =>
+        vault.read(path, options),
       );
       const version = fieldOf(fieldOf(fieldOf(current, 'data'), 'metadata'), 'version');
       const cas = typeof version === 'number' ? version : 0;
-      await this.#call('update', ref, path, Object.values(data), signal, async (options) =>
-        (await this.#vault()).write(path, { data, options: { cas } }, options),
+      await this.#call('update', ref, path, Object.values(data), signal, (vault, options) =>
+        vault.write(path, { data, options: { cas } }, options),
       );
     };
     try {
@@ -157,9 +153,7 @@ export class VaultSecretStore implements SecretStore {
     validateSecretRef(ref);
     const path = this.#path('metadata', ref);
     try {
-      await this.#call('delete', ref, path, [], signal, async (options) =>
-        (await this.#vault()).delete(path, options),
-      );
+      await this.#call('delete', ref, path, [], signal, (vault, options) => vault.delete(path, options));
     } catch (error) {
       if (error instanceof CairnError && error.code === Code.NotFound) return;
       throw error;
@@ -170,13 +164,13 @@ export class VaultSecretStore implements SecretStore {
    * A token call's lease: `<section>.<ttlField>` seconds and `<section>.renewable` of its answer. Bounded
    * like #call, but with no caller to abort it.
    */
-  async #lease(
-    send: (requestOptions: { timeout: number }) => Promise<unknown>,
-    section: string,
-    ttlField: string,
-  ): Promise<TokenLease> {
+  async #lease(send: VaultSend, section: string, ttlField: string): Promise<TokenLease> {
     const timeout = this.#options.requestTimeoutMs;
-    const answer = await boundedCall(() => send({ timeout }), new AbortController().signal, timeout);
+    const answer = await boundedCall(
+      () => this.#vault().then((vault) => send(vault, { timeout })),
+      new AbortController().signal,
+      timeout,
+    );
     const body = fieldOf(answer, section);
     const ttl = fieldOf(body, ttlField);
     return { ttlSeconds: typeof ttl === 'number' ? ttl : 0, renewable: fieldOf(body, 'renewable') === true };
@@ -198,12 +192,16 @@ export class VaultSecretStore implements SecretStore {
     path: string,
     values: readonly string[],
     signal: AbortSignal,
-    send: (requestOptions: { timeout: number }) => Promise<unknown>,
+    send: VaultSend,
   ): Promise<unknown> {
     const { endpoint, mount, token, requestTimeoutMs } = this.#options;
     this.#renewal.start();
     try {
-      return await boundedCall(() => send({ timeout: requestTimeoutMs }), signal, requestTimeoutMs);
+      return await boundedCall(
+        () => this.#vault().then((vault) => send(vault, { timeout: requestTimeoutMs })),
+        signal,
+        requestTimeoutMs,
+      );
     } catch (error) {
       throw vaultError(error, {
         endpoint,
@@ -217,6 +215,9 @@ export class VaultSecretStore implements SecretStore {
     }
   }
 }
+
+/** One node-vault request, given the client (loaded on first use, inside the call's bound). */
+type VaultSend = (vault: nodeVault.client, requestOptions: { timeout: number }) => Promise<unknown>;
 
 export function createVaultSecretStore(options: VaultSecretStoreOptions): VaultSecretStore {
   return new VaultSecretStore(options);
