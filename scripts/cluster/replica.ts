@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { waitUntilReady } from '../embedded/supervisor.js';
 
 /** tsx as this repository has it, so replicas start from any working directory. */
 const TSX = import.meta.resolve('tsx');
@@ -59,12 +60,8 @@ export class Replica {
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.#exited = once(child, 'exit').finally(() => log.end());
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${spec.name} exited while starting; see ${spec.logFile}`);
-      if (await answers(spec.readyUrl)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (await waitUntilReady(spec.readyUrl, this.#exited, timeoutMs)) return;
+    if (!this.running) throw new Error(`${spec.name} exited while starting; see ${spec.logFile}`);
     throw new Error(`${spec.name} was not ready within ${timeoutMs} ms; see ${spec.logFile}`);
   }
 
@@ -110,15 +107,5 @@ export class Replica {
     const timer = setTimeout(() => this.#child?.kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
   }
 }

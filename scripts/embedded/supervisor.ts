@@ -110,6 +110,7 @@ export async function waitUntilReady(
   while (!gone && Date.now() < deadline) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
       if (response.ok) return true;
     } catch {
       // Not listening yet.
