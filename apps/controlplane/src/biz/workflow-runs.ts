@@ -41,6 +41,10 @@ export class WorkflowRuns {
   /** The organisation's run, whatever its state (NOT_FOUND if it has none by that id). */
   async find(orgId: string, runId: string): Promise<WorkflowRun> {
     if (!isUuid(runId)) throw runNotFound(runId);
+    // One read when the run is not overdue, the common case; the update (race-safe) only when it is.
+    const found = await this.store.workflowRuns.findWithOverdue(orgId, runId);
+    if (!found) throw runNotFound(runId);
+    if (!found.overdue) return found.run;
     const expired = await this.store.workflowRuns.expireIfOverdue(orgId, runId);
     if (expired) logExpired(this.logger, expired, 'on access');
     const run = expired ?? (await this.store.workflowRuns.find(orgId, runId));

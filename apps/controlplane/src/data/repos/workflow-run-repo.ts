@@ -88,6 +88,23 @@ export class WorkflowRunRepo {
     return row && toWorkflowRun(row);
   }
 
+  /** The run, and whether it is initialized past its lifetime by the database's clock (expireIfOverdue is due). */
+  async findWithOverdue(
+    orgId: string,
+    id: string,
+  ): Promise<{ run: WorkflowRun; overdue: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('workflow_runs')
+      .selectAll()
+      .select(sql<boolean>`state = 'initialized' and expires_at <= now()`.as('overdue'))
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { overdue, ...run } = row;
+    return { run: toWorkflowRun(run), overdue: overdue === true };
+  }
+
   /** Reads the run and locks its row until the transaction ends (use inside `transaction()`). */
   async lock(orgId: string, id: string): Promise<WorkflowRun | undefined> {
     const row = await this.db
