@@ -34,12 +34,12 @@ export class Repositories {
 
   constructor(
     readonly executor: Executor,
-    caches?: ReadCaches,
+    caches: ReadCaches,
     scope: CacheScope = SHARED_SCOPE,
   ) {
     this.organizations = new OrganizationRepo(executor);
-    this.apiTokens = new ApiTokenRepo(executor, caches?.apiTokens, scope);
-    this.backends = new CasBackendRepo(executor, caches?.backends, scope);
+    this.apiTokens = new ApiTokenRepo(executor, caches.apiTokens, scope);
+    this.backends = new CasBackendRepo(executor, caches.backends, scope);
     this.blobLocations = new BlobLocationRepo(executor);
     this.events = new EventRepo(executor);
     this.workflowRuns = new WorkflowRunRepo(executor);

@@ -16,7 +16,7 @@ export interface NewApiToken {
 export class ApiTokenRepo {
   constructor(
     private readonly db: Executor,
-    private readonly cache?: ReadCache<ApiToken | undefined>,
+    private readonly cache: ReadCache<ApiToken | undefined>,
     private readonly scope: CacheScope = SHARED_SCOPE,
   ) {}
 
@@ -48,7 +48,6 @@ export class ApiTokenRepo {
         .executeTakeFirst();
       return row && toApiToken(row);
     };
-    if (this.cache === undefined) return load();
     return this.scope.read(this.cache, tokenHash, load, (token) => token !== undefined);
   }
 
@@ -88,9 +87,7 @@ export class ApiTokenRepo {
   }
 
   #forget(id: string, tellReplicas = true): void {
-    if (this.cache !== undefined) {
-      this.scope.invalidateWhere(this.cache, (token) => token?.id === id, tellReplicas);
-    }
+    this.scope.invalidateWhere(this.cache, (token) => token?.id === id, tellReplicas);
   }
 }
 

@@ -37,7 +37,7 @@ export class CasBackendRepo {
   constructor(
     private readonly db: Executor,
     /** An organisation's default and fallback, which every upload token reads. */
-    private readonly cache?: ReadCache<CasBackend | undefined>,
+    private readonly cache: ReadCache<CasBackend | undefined>,
     private readonly scope: CacheScope = SHARED_SCOPE,
   ) {}
 
@@ -203,7 +203,7 @@ export class CasBackendRepo {
       .set({ validation_status: result.status, validation_error: result.error, validated_at: result.at })
       .where('id', '=', id)
       .execute();
-    if (this.cache !== undefined) this.scope.invalidateWhere(this.cache, (backend) => backend?.id === id);
+    this.scope.invalidateWhere(this.cache, (backend) => backend?.id === id);
     return previous.validation_status;
   }
 
@@ -236,11 +236,10 @@ export class CasBackendRepo {
   }
 
   #cached(key: string, load: () => Promise<CasBackend | undefined>): Promise<CasBackend | undefined> {
-    return this.cache === undefined ? load() : this.scope.read(this.cache, key, load);
+    return this.scope.read(this.cache, key, load);
   }
 
   #forget(orgId: string): void {
-    if (this.cache === undefined) return;
     this.scope.invalidate(this.cache, `default:${orgId}`);
     this.scope.invalidate(this.cache, `fallback:${orgId}`);
   }
