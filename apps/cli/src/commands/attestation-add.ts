@@ -140,8 +140,14 @@ async function materialSource(
   }
   if (kind === 'STRING') return { kind, source: { inline: value } };
   const fileName = basename(path);
-  const head = await readHead(path, Math.min(info.size, MAX_CHECKED_BYTES));
-  const chosen = kind ?? (info.size > MAX_CHECKED_BYTES ? 'ARTIFACT' : detectKind(head, fileName));
+  // Read only when something looks at the bytes: an ARTIFACT for the CAS is streamed by the upload.
+  let head: Uint8Array | undefined;
+  const readFileHead = async () => {
+    head ??= await readHead(path, Math.min(info.size, MAX_CHECKED_BYTES));
+    return head;
+  };
+  const chosen =
+    kind ?? (info.size > MAX_CHECKED_BYTES ? 'ARTIFACT' : detectKind(await readFileHead(), fileName));
   if (chosen !== 'ARTIFACT' && info.size > MAX_CHECKED_BYTES) {
     throw new CairnError(
       Code.ResourceExhausted,
@@ -149,7 +155,7 @@ async function materialSource(
       { details: { reason: 'too_large_to_check' } },
     );
   }
-  if (chosen !== 'ARTIFACT') validateMaterial(chosen, head, { name: value });
+  if (chosen !== 'ARTIFACT') validateMaterial(chosen, await readFileHead(), { name: value });
   if (input.backendProvider === 'inline') {
     if (info.size > input.maxBytes) {
       throw new CairnError(
@@ -158,7 +164,7 @@ async function materialSource(
         { details: { reason: 'inline_too_large' } },
       );
     }
-    return { kind: chosen, fileName, source: { inline: head } };
+    return { kind: chosen, fileName, source: { inline: await readFileHead() } };
   }
   return { kind: chosen, file: path, fileName };
 }
