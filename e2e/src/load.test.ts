@@ -3,7 +3,7 @@
 // 1 KiB–256 MiB. No transfer may fail and every upload is read back with every byte hashed.
 //
 // The CAS's RSS may grow at most 50 MiB from after the warm-up to after the load, each read after 6 s
-// idle: the CAS gives the heap's free memory back 2–4 s after its last call (memory.releaseWhenIdleMs, 2 s). Without
+// idle: the CAS gives the heap's free memory back 2.2–4.2 s after its last call (memory.releaseWhenIdleMs, 2 s). Without
 // that release the growth was glibc's high-water mark, −40 to +132 MiB (RELIABILITY.md, "Load").
 import { describe, expect, it } from 'vitest';
 import { recordFigures } from './support/figures.js';

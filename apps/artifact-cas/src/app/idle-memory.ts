@@ -3,6 +3,9 @@ import type { Logger } from '@cairn/observability';
 import { type InFlight, whenIdle } from '@cairn/service-runtime';
 
 const MiB = 1024 * 1024;
+// V8 frees the backing stores of collected Buffers on a background thread after gc() returns; a release
+// at once found 133–305 of 305 freed MiB in ten runs, one 200 ms later 305 every time (release-fixture.ts).
+const BACKGROUND_FREE_MS = 200;
 
 /**
  * Gives the heap's free memory back to the kernel whenever the CAS has been idle `idleMs` (0: never), so
@@ -23,14 +26,17 @@ export async function releaseMemoryWhenIdle(
   }
   return whenIdle(inFlight, idleMs, () => {
     const before = process.memoryUsage.rss();
-    const startedAt = performance.now();
     // The buffers of the calls that just ended are garbage until V8 collects them (node-flags.ts).
     globalThis.gc?.();
-    opened.release();
-    logger.debug('gave free memory back to the kernel', {
-      rssMiBBefore: Math.round(before / MiB),
-      rssMiBAfter: Math.round(process.memoryUsage.rss() / MiB),
-      ms: Math.round(performance.now() - startedAt),
-    });
+    setTimeout(() => {
+      if (inFlight.size > 0) return; // a call began meanwhile; the next quiet spell releases
+      const startedAt = performance.now();
+      opened.release();
+      logger.debug('gave free memory back to the kernel', {
+        rssMiBBefore: Math.round(before / MiB),
+        rssMiBAfter: Math.round(process.memoryUsage.rss() / MiB),
+        releaseMs: Math.round(performance.now() - startedAt),
+      });
+    }, BACKGROUND_FREE_MS).unref();
   });
 }
