@@ -14,15 +14,17 @@ export type {
   ByteRange,
   Driver,
   DriverConfig,
+  HashCheckpoints,
   Provider,
   ProviderKind,
   ResumableStaging,
   ResumedStage,
   StagedBlob,
+  StagedHash,
   SuspendableStagedBlob,
   SweepReport,
 } from './core/provider.js';
-export { SWEEP_LIMIT } from './core/provider.js';
+export { isSuspendable, SWEEP_LIMIT } from './core/provider.js';
 export {
   type FilesystemCredentials,
   FilesystemDriver,

@@ -114,13 +114,16 @@ export class UploadSessions {
     session.setAttached(true);
   }
 
-  /** The Write feeding `session` stopped early: keep it for the resume window. */
+  /**
+   * The Write feeding `session` stopped early: keep it for the resume window. Then it is aborted, or, when
+   * other replicas can continue it (they may be doing so), suspended: its checkpoint stays for them.
+   */
   detach(session: UploadSession): void {
     if (this.#sessions.get(session.key) !== session) return;
     const timer = setTimeout(() => {
       if (this.#sessions.get(session.key) !== session || session.attached) return;
       this.#options.onExpired?.(session.key, session.upload.received);
-      void this.end(session, true);
+      void this.#letGo(session);
     }, this.#options.resumeWindowMs);
     timer.unref();
     session.setAttached(false, timer);
@@ -143,13 +146,14 @@ export class UploadSessions {
   async close(): Promise<void> {
     this.#closed = true;
     const open = [...this.#sessions.values()];
-    await Promise.all(
-      open.map(async (session) => {
-        if (!session.upload.resumable) return this.end(session, true);
-        await session.upload.suspend().catch((error: unknown) => this.#options.onAbortError?.(error));
-        return this.end(session, false);
-      }),
-    );
+    await Promise.all(open.map((session) => this.#letGo(session)));
+  }
+
+  /** Ends a session this process gives up: suspended for another process if it can continue it, else aborted. */
+  async #letGo(session: UploadSession): Promise<void> {
+    if (!session.upload.resumable) return this.end(session, true);
+    await session.upload.suspend().catch((error: unknown) => this.#options.onAbortError?.(error));
+    return this.end(session, false);
   }
 
   #refuseIfClosed(): void {

@@ -29,9 +29,10 @@ export interface WriteOutcome {
 /**
  * ByteStream Write and QueryWriteStatus: uploads that can be interrupted and resumed. Nothing becomes
  * visible until every byte arrived and matched the digest (the BlobStore's rule). An interrupted Write is
- * continued by the next Write of the same name: on a backend whose uploads any process can continue (a
- * filesystem folder the replicas share), from what is staged, on whichever replica that Write reaches;
- * elsewhere from the session this process keeps for the resume window.
+ * continued by the next Write of the same name: from the session this process keeps for the resume
+ * window, or, on a backend whose uploads any process can continue, from what is staged there, on
+ * whichever replica that Write reaches (a filesystem folder the replicas share: every byte staged; a
+ * cloud backend: up to the last checkpoint, its parts and the hash state after them).
  */
 export class WriteBlob {
   constructor(
@@ -113,9 +114,12 @@ export class WriteBlob {
     return { committedSize, complete: false, existed: false };
   }
 
-  /** Keeps an interrupted upload for the next Write: staged for any replica, or in this process. */
+  /**
+   * Keeps an interrupted upload for the next Write: staged for any replica, or in this process — also when
+   * other replicas could continue it from its last checkpoint, as a suspend would give up what came after.
+   */
   async #park(session: UploadSession): Promise<void> {
-    if (!session.upload.resumable) return this.sessions.detach(session);
+    if (!session.upload.resumable || session.upload.suspendLoses) return this.sessions.detach(session);
     try {
       await session.upload.suspend();
     } finally {

@@ -107,7 +107,9 @@ const casSettings = z.strictObject({
     .strictObject({
       resumeWindowMs: integerSetting(0, DAY_MS)
         .default(10 * 60_000)
-        .describe('how long an interrupted Write is kept so the client can resume it (QueryWriteStatus)'),
+        .describe(
+          'how long an interrupted Write is kept in this CAS so the client can resume it (QueryWriteStatus); then it is aborted, except an S3 or Azure upload of several parts, which is left to its checkpoint for any replica (and to the sweeper after sweeper.leftoverAgeMs)',
+        ),
       maxOpenSessions: integerSetting(1, 1_000_000)
         .default(1024)
         .describe('interrupted or running uploads kept at once; more is RESOURCE_EXHAUSTED'),

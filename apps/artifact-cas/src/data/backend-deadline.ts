@@ -1,4 +1,10 @@
-import type { Driver, StagedBlob, SuspendableStagedBlob } from '@cairn/backends';
+import {
+  type Driver,
+  isSuspendable,
+  type StagedBlob,
+  type StagedHash,
+  type SuspendableStagedBlob,
+} from '@cairn/backends';
 import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
 
 export interface CallDeadline {
@@ -51,17 +57,24 @@ export function withCallDeadline(driver: Driver, deadline: CallDeadline): Driver
               const resumed = await timed(expired, () =>
                 resumable.open(blob, meta, key, AbortSignal.any([signal, expired.signal])),
               );
+              const { before } = resumed;
+              const boundBefore: StagedHash | undefined =
+                before && 'stagedBytes' in before
+                  ? {
+                      stagedBytes: (readSignal) => {
+                        const readExpired = new AbortController();
+                        return timedChunks(
+                          before.stagedBytes(AbortSignal.any([readSignal, readExpired.signal])),
+                          readExpired,
+                          deadline,
+                        );
+                      },
+                    }
+                  : before;
               return {
                 size: resumed.size,
-                staged: boundSuspendable(resumed.staged, deadline),
-                stagedBytes: (readSignal) => {
-                  const readExpired = new AbortController();
-                  return timedChunks(
-                    resumed.stagedBytes(AbortSignal.any([readSignal, readExpired.signal])),
-                    readExpired,
-                    deadline,
-                  );
-                },
+                staged: boundStaged(resumed.staged, deadline),
+                ...(boundBefore ? { before: boundBefore } : {}),
               };
             },
             size: (blob, key, signal) => {
@@ -78,8 +91,9 @@ export function withCallDeadline(driver: Driver, deadline: CallDeadline): Driver
 }
 
 /**
- * A staged blob whose writes, commit and abort are bounded. Its drivers get the caller's signal linked to
- * one of the blob's own, fired when a step runs out: the upload is failed then, and its abort follows.
+ * A staged blob whose writes, commit, abort and suspend are bounded. Its drivers get the caller's signal
+ * linked to one of the blob's own, fired when a step runs out: the upload is failed then, and its abort
+ * follows.
  */
 function boundStaged(staged: StagedBlob, deadline: CallDeadline): StagedBlob {
   const expired = new AbortController();
@@ -94,35 +108,31 @@ function boundStaged(staged: StagedBlob, deadline: CallDeadline): StagedBlob {
     return linked;
   };
   const retryFailed = staged.retryFailed?.bind(staged);
-  return {
+  const bound: StagedBlob = {
     // A step that ran out of time fired the driver's signal: its requests are cancelled, nothing to retry.
     ...(retryFailed ? { retryFailed: () => !expired.signal.aborted && retryFailed() } : {}),
+    ...(staged.checkpoints ? { checkpoints: staged.checkpoints } : {}),
     write: (chunk, signal) => withinDeadline(expired, deadline, () => staged.write(chunk, signalFor(signal))),
     commit: (signal) => withinDeadline(expired, deadline, () => staged.commit(signalFor(signal))),
     // An abort runs on error paths, before the client hears of the error: past the bound the client is
     // answered and the abort goes on by itself (its own cleanup bound ends it).
-    abort: async () => {
-      const aborting = staged.abort();
-      aborting.catch(() => undefined);
-      await withinDeadline(new AbortController(), deadline, () => aborting).catch((error: unknown) => {
-        if (!isUnanswered(error)) throw error;
-      });
-    },
+    abort: () => answeredWithin(staged.abort(), deadline),
   };
+  if (!isSuspendable(staged)) return bound;
+  const suspendable: SuspendableStagedBlob = {
+    ...bound,
+    suspend: () => answeredWithin(staged.suspend(), deadline),
+    ...(staged.suspendLoses ? { suspendLoses: true } : {}),
+  };
+  return suspendable;
 }
 
-/** A bounded staged blob that keeps its `suspend` (itself bounded like `abort`). */
-function boundSuspendable(staged: SuspendableStagedBlob, deadline: CallDeadline): SuspendableStagedBlob {
-  return {
-    ...boundStaged(staged, deadline),
-    suspend: async () => {
-      const suspending = staged.suspend();
-      suspending.catch(() => undefined);
-      await withinDeadline(new AbortController(), deadline, () => suspending).catch((error: unknown) => {
-        if (!isUnanswered(error)) throw error;
-      });
-    },
-  };
+/** Waits for cleanup work at most one bound; past it the work goes on by itself. */
+async function answeredWithin(work: Promise<void>, deadline: CallDeadline): Promise<void> {
+  work.catch(() => undefined);
+  await withinDeadline(new AbortController(), deadline, () => work).catch((error: unknown) => {
+    if (!isUnanswered(error)) throw error;
+  });
 }
 
 async function* timedChunks(

@@ -1,4 +1,10 @@
-import type { Driver, StagedBlob, SuspendableStagedBlob } from '@cairn/backends';
+import {
+  type Driver,
+  isSuspendable,
+  type StagedBlob,
+  type StagedHash,
+  type SuspendableStagedBlob,
+} from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
 
 /**
@@ -17,17 +23,21 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
   };
   const guardStaged = (staged: StagedBlob): StagedBlob => {
     const retryFailed = staged.retryFailed?.bind(staged);
-    return {
+    const guarded: StagedBlob = {
       write: (chunk, signal) => guard(() => staged.write(chunk, signal)),
       commit: (signal) => guard(() => staged.commit(signal)),
       abort: () => guard(() => staged.abort()),
       ...(retryFailed ? { retryFailed } : {}),
+      ...(staged.checkpoints ? { checkpoints: staged.checkpoints } : {}),
     };
+    if (!isSuspendable(staged)) return guarded;
+    const suspendable: SuspendableStagedBlob = {
+      ...guarded,
+      suspend: () => guard(() => staged.suspend()),
+      ...(staged.suspendLoses ? { suspendLoses: true } : {}),
+    };
+    return suspendable;
   };
-  const guardSuspendable = (staged: SuspendableStagedBlob): SuspendableStagedBlob => ({
-    ...guardStaged(staged),
-    suspend: () => guard(() => staged.suspend()),
-  });
   const { resumable } = driver;
   async function* guardChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     try {
@@ -48,10 +58,15 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
           resumable: {
             open: async (blob, meta, key, signal) => {
               const resumed = await guard(() => resumable.open(blob, meta, key, signal));
+              const { before } = resumed;
+              const guardedBefore: StagedHash | undefined =
+                before && 'stagedBytes' in before
+                  ? { stagedBytes: (readSignal) => guardChunks(before.stagedBytes(readSignal)) }
+                  : before;
               return {
                 size: resumed.size,
-                staged: guardSuspendable(resumed.staged),
-                stagedBytes: (readSignal) => guardChunks(resumed.stagedBytes(readSignal)),
+                staged: guardStaged(resumed.staged),
+                ...(guardedBefore ? { before: guardedBefore } : {}),
               };
             },
             size: (blob, key, signal) => guard(() => resumable.size(blob, key, signal)),

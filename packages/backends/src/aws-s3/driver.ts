@@ -15,18 +15,32 @@ import type {
   BlobRef,
   ByteRange,
   Driver,
+  ResumableStaging,
   StagedBlob,
   SweepReport,
 } from '../core/provider.js';
+import type { ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
+import {
+  CheckpointLog,
+  type CheckpointObjects,
+  checkpointKey,
+  readCheckpoint,
+} from '../object-store/upload-checkpoint.js';
 import { createS3Client, endpointLabel } from './client.js';
 import type { S3Credentials } from './credentials.js';
 import { fromS3Error, httpStatus, type S3ErrorContext } from './errors.js';
 import { sweepS3Leftovers } from './leftover-sweep.js';
-import { stageS3Object } from './staged-upload.js';
+import {
+  fitsOnePart,
+  type S3ObjectTarget,
+  stageCheckpointedS3Object,
+  stageOnePart,
+  stageS3Object,
+} from './staged-upload.js';
 
 /** S3 allows at most 10,000 parts per multipart upload. */
 const MAX_PARTS = 10_000;
@@ -36,6 +50,11 @@ export interface S3DriverOptions {
   readonly partSize?: number;
   /** Parts uploaded at once per blob. Default 2. */
   readonly maxPartsInFlight?: number;
+  /**
+   * With it, an upload of several parts keeps a checkpoint beside the blobs, so any process can continue
+   * it (`Driver.resumable`); the provider passes it where this process can have one.
+   */
+  readonly resumableSha256?: ResumableSha256Factory;
 }
 
 /** Blobs as objects `<prefix>sha256/<hex>` in one bucket. */
@@ -45,6 +64,7 @@ export class S3Driver implements Driver {
   readonly #errors: S3ErrorContext;
   readonly #partSize: number;
   readonly #maxPartsInFlight: number;
+  declare readonly resumable?: ResumableStaging;
 
   constructor(location: ObjectLocation, credentials: S3Credentials, options: S3DriverOptions = {}) {
     this.#client = createS3Client(credentials);
@@ -52,14 +72,22 @@ export class S3Driver implements Driver {
     this.#errors = { bucket: location.container, endpoint: endpointLabel(credentials) };
     this.#partSize = Math.max(options.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
     this.#maxPartsInFlight = Math.max(options.maxPartsInFlight ?? 2, 1);
+    if (options.resumableSha256) this.resumable = this.#resumableStaging(options.resumableSha256);
   }
 
   stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
-    const layout: PartLayout = {
+    return stageS3Object(this.#target(blob, meta), this.#layout(blob), signal);
+  }
+
+  #layout(blob: BlobRef): PartLayout {
+    return {
       partSize: partSizeFor(blob.size, this.#partSize, MAX_PARTS),
       maxInFlight: this.#maxPartsInFlight,
     };
-    const target = {
+  }
+
+  #target(blob: BlobRef, meta: BlobMeta): S3ObjectTarget {
+    return {
       client: this.#client,
       bucket: this.#location.container,
       key: blobKey(this.#location, blob.hex),
@@ -67,7 +95,82 @@ export class S3Driver implements Driver {
       meta,
       errors: this.#errors,
     };
-    return stageS3Object(target, layout, signal);
+  }
+
+  /**
+   * Uploads of several parts continue in any process from their checkpoint; a blob of one part is held in
+   * memory until its commit, so it starts again elsewhere (it is at most one part).
+   */
+  #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
+    const objects = this.#checkpointObjects();
+    const find = (blob: BlobRef, key: string, signal: AbortSignal) =>
+      readCheckpoint(
+        objects,
+        checkpointKey(this.#location, key),
+        blob,
+        this.#layout(blob).partSize,
+        sha,
+        signal,
+      );
+    return {
+      open: async (blob, meta, key, signal) => {
+        const target = this.#target(blob, meta);
+        const layout = this.#layout(blob);
+        if (fitsOnePart(target, layout)) return { staged: stageOnePart(target, layout), size: 0 };
+        const found = await find(blob, key, signal);
+        const makeLog = (session: string) =>
+          new CheckpointLog(
+            objects,
+            checkpointKey(this.#location, key),
+            { blob, partSize: layout.partSize, session },
+            found?.checkpoint,
+          );
+        const staged = await stageCheckpointedS3Object(target, layout, makeLog, found?.checkpoint, signal);
+        return { staged, size: found?.checkpoint.offset ?? 0, before: { hash: found?.hash ?? sha.create() } };
+      },
+      size: async (blob, key, signal) => (await find(blob, key, signal))?.checkpoint.offset,
+    };
+  }
+
+  #checkpointObjects(): CheckpointObjects {
+    const bucket = this.#location.container;
+    return {
+      read: async (key, signal) => {
+        try {
+          const response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+            abortSignal: signal,
+          });
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of streamBody(response.Body, signal, (error) =>
+            fromS3Error(error, this.#errors),
+          ))
+            chunks.push(chunk);
+          return Buffer.concat(chunks);
+        } catch (error) {
+          if (errorName(error) === 'NoSuchKey') return undefined;
+          throw fromS3Error(error, this.#errors);
+        }
+      },
+      write: async (key, body, signal) => {
+        await this.#client
+          .send(
+            new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength }),
+            {
+              abortSignal: signal,
+            },
+          )
+          .catch((error: unknown) => {
+            throw fromS3Error(error, this.#errors);
+          });
+      },
+      remove: async (key, signal) => {
+        await this.#client
+          .send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
+          .catch((error: unknown) => {
+            throw fromS3Error(error, this.#errors);
+          });
+      },
+    };
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {

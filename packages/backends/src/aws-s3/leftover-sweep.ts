@@ -7,7 +7,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { isSha256Hex } from '@cairn/digest';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
-import { blobsPrefix, type ObjectLocation, probesPrefix } from '../object-store/location.js';
+import {
+  blobsPrefix,
+  checkpointsPrefix,
+  type ObjectLocation,
+  probesPrefix,
+} from '../object-store/location.js';
 import { fromS3Error, type S3ErrorContext } from './errors.js';
 
 /** The bucket and prefix to sweep, and how to reach them. */
@@ -20,10 +25,11 @@ export interface S3SweepTarget {
 /**
  * Removes what uploads that never finished left in the bucket: multipart uploads of blob keys initiated
  * more than `olderThanMs` ago (a crashed CAS never completed or aborted them; S3 would keep their parts,
- * and bill them, forever) and write probes that old. An S3 lifecycle rule (AbortIncompleteMultipartUpload)
- * does the first job on AWS, but not every S3-compatible server has lifecycle rules (OpenStack Swift's
- * s3api has none), so the CAS does it itself. Only keys this driver writes (`<prefix>sha256/<hex>`,
- * `<prefix>.cairn-probe/…`) are touched, never another application's uploads in a shared bucket.
+ * and bill them, forever), and write probes and upload checkpoints that old. An S3 lifecycle rule
+ * (AbortIncompleteMultipartUpload) does the first job on AWS, but not every S3-compatible server has
+ * lifecycle rules (OpenStack Swift's s3api has none), so the CAS does it itself. Only keys this driver
+ * writes (`<prefix>sha256/<hex>`, `<prefix>.cairn-probe/…`, `<prefix>.cairn-uploads/…`) are touched,
+ * never another application's uploads in a shared bucket.
  */
 export async function sweepS3Leftovers(
   target: S3SweepTarget,
@@ -33,7 +39,9 @@ export async function sweepS3Leftovers(
   const cutoff = Date.now() - Math.max(0, olderThanMs);
   const outcome = { removed: 0, left: 0 };
   await abortOldUploads(target, cutoff, outcome, signal);
-  await deleteOldProbes(target, cutoff, outcome, signal);
+  await deleteOldObjects(target, probesPrefix(target.location), cutoff, outcome, signal);
+  // A checkpoint stays fresh while its upload goes on: an old one's upload is abandoned (and aborted above).
+  await deleteOldObjects(target, checkpointsPrefix(target.location), cutoff, outcome, signal);
   return outcome;
 }
 
@@ -88,8 +96,9 @@ async function abortOldUploads(
   } while (keyMarker !== undefined);
 }
 
-async function deleteOldProbes(
+async function deleteOldObjects(
   { client, location, errors }: S3SweepTarget,
+  prefix: string,
   cutoff: number,
   outcome: Outcome,
   signal: AbortSignal,
@@ -100,7 +109,7 @@ async function deleteOldProbes(
       .send(
         new ListObjectsV2Command({
           Bucket: location.container,
-          Prefix: probesPrefix(location),
+          Prefix: prefix,
           ContinuationToken: token,
         }),
         { abortSignal: signal },

@@ -1,4 +1,5 @@
 import type { Provider } from '../core/provider.js';
+import { openResumableSha256 } from '../core/resumable-sha256.js';
 import { parseS3Credentials, type S3Credentials } from './credentials.js';
 import type { S3DriverOptions } from './driver.js';
 import { canonicalS3Location, parseS3Location } from './location.js';
@@ -11,7 +12,11 @@ export function createAwsS3Provider(options: S3DriverOptions = {}): Provider<S3C
     parseCredentials: parseS3Credentials,
     async createDriver({ location, credentials }) {
       const { S3Driver } = await import('./driver.js');
-      return new S3Driver(parseS3Location(location), credentials, options);
+      const sha = await openResumableSha256();
+      return new S3Driver(parseS3Location(location), credentials, {
+        ...('unavailable' in sha ? {} : { resumableSha256: sha }),
+        ...options,
+      });
     },
   };
 }

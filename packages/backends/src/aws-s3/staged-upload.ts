@@ -9,10 +9,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { CairnError, Code } from '@cairn/errors';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
-import type { BlobMeta, StagedBlob } from '../core/provider.js';
+import type { BlobMeta, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { contentTypeOf, encodeBlobMeta } from '../object-store/blob-metadata.js';
 import { type PartLayout, PartPipeline } from '../object-store/part-pipeline.js';
 import { SinglePartStaging } from '../object-store/single-part-staging.js';
+import type { CheckpointLog, UploadCheckpoint } from '../object-store/upload-checkpoint.js';
 import { fromS3Error, type S3ErrorContext } from './errors.js';
 
 /** One object to be written: where, and what to say about it. */
@@ -36,9 +37,44 @@ export async function stageS3Object(
   layout: PartLayout,
   signal: AbortSignal,
 ): Promise<StagedBlob> {
-  const single = target.size <= layout.partSize;
-  if (single)
-    return new SinglePartStaging(target.size, layout, (bytes, signal) => putObject(target, bytes, signal));
+  if (fitsOnePart(target, layout)) return stageOnePart(target, layout);
+  return new MultipartStaging(target, layout, await createMultipartUpload(target, signal));
+}
+
+export function fitsOnePart(target: S3ObjectTarget, layout: PartLayout): boolean {
+  return target.size <= layout.partSize;
+}
+
+export function stageOnePart(target: S3ObjectTarget, layout: PartLayout): StagedBlob {
+  return new SinglePartStaging(target.size, layout, (bytes, signal) => putObject(target, bytes, signal));
+}
+
+/**
+ * A multipart upload another process can continue: each part stored is noted in `log` with the hash
+ * state after it. Continues `from` a checkpoint (its upload id and parts) when given one.
+ */
+export async function stageCheckpointedS3Object(
+  target: S3ObjectTarget,
+  layout: PartLayout,
+  makeLog: (session: string) => CheckpointLog,
+  from: UploadCheckpoint | undefined,
+  signal: AbortSignal,
+): Promise<SuspendableStagedBlob> {
+  const uploadId = from?.session ?? (await createMultipartUpload(target, signal));
+  const log = makeLog(uploadId);
+  const staging = new MultipartStaging(target, layout, uploadId, log, from?.parts ?? []);
+  return {
+    write: (chunk, writeSignal) => staging.write(chunk, writeSignal),
+    commit: (commitSignal) => staging.commit(commitSignal),
+    abort: () => staging.abort(),
+    retryFailed: () => staging.retryFailed(),
+    suspend: () => staging.suspend(),
+    suspendLoses: true,
+    checkpoints: log,
+  };
+}
+
+async function createMultipartUpload(target: S3ObjectTarget, signal: AbortSignal): Promise<string> {
   const created = await target.client
     .send(
       new CreateMultipartUploadCommand({
@@ -54,7 +90,7 @@ export async function stageS3Object(
   if (!created.UploadId) {
     throw new CairnError(Code.Internal, 'the S3 server started a multipart upload without an upload id');
   }
-  return new MultipartStaging(target, layout, created.UploadId);
+  return created.UploadId;
 }
 
 /** PutObject of the whole blob, at commit. */
@@ -76,23 +112,48 @@ async function putObject(target: S3ObjectTarget, bytes: Buffer, signal: AbortSig
   }
 }
 
+/**
+ * With a checkpoint log the upload can be suspended and continued by another process; a suspend keeps
+ * the parts stored and the checkpoint after them, and gives up the part being filled.
+ */
 class MultipartStaging implements StagedBlob {
   readonly #pipeline: PartPipeline;
-  readonly #etags: string[] = [];
+  readonly #etags: string[];
+  readonly #log: CheckpointLog | undefined;
   #aborted = false;
 
   constructor(
     private readonly target: S3ObjectTarget,
     layout: PartLayout,
     private readonly uploadId: string,
+    log?: CheckpointLog,
+    storedEtags: readonly string[] = [],
   ) {
-    this.#pipeline = new PartPipeline(target.size, layout, (index, bytes, partSignal) =>
-      this.#uploadPart(index, bytes, partSignal),
+    this.#log = log;
+    this.#etags = [...storedEtags];
+    this.#pipeline = new PartPipeline(
+      target.size,
+      layout,
+      (index, bytes, partSignal) => this.#uploadPart(index, bytes, partSignal),
+      storedEtags.length,
     );
   }
 
   write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
     return this.#pipeline.write(chunk, signal);
+  }
+
+  /**
+   * Lets the parts on their way finish and saves the checkpoint after them; with none saved there is
+   * nothing another process could continue, and the upload is aborted.
+   */
+  async suspend(): Promise<void> {
+    const log = this.#log;
+    if (log === undefined) return this.abort();
+    await this.#pipeline.drain();
+    await log.flush();
+    if (log.savedOffset === 0) return this.abort();
+    await this.#pipeline.cancel();
   }
 
   retryFailed(): boolean {
@@ -123,6 +184,7 @@ class MultipartStaging implements StagedBlob {
     } catch (error) {
       throw fromS3Error(error, this.target.errors);
     }
+    await this.#log?.remove().catch(() => undefined);
   }
 
   async abort(): Promise<void> {
@@ -130,6 +192,7 @@ class MultipartStaging implements StagedBlob {
     this.#aborted = true;
     // Parts still uploading could land after the abort and linger, so they are stopped first.
     await this.#pipeline.cancel();
+    await this.#log?.remove().catch(() => undefined);
     const { client, bucket, key } = this.target;
     try {
       await client.send(
@@ -179,6 +242,7 @@ class MultipartStaging implements StagedBlob {
       if (!ETag)
         throw new CairnError(Code.Internal, `the S3 server stored part ${index + 1} without an ETag`);
       this.#etags[index] = ETag;
+      this.#log?.partStored(index, ETag);
     } catch (error) {
       throw fromS3Error(error, this.target.errors);
     }

@@ -9,13 +9,21 @@ import type {
   BlobRef,
   ByteRange,
   Driver,
+  ResumableStaging,
   StagedBlob,
   SweepReport,
 } from '../core/provider.js';
+import type { ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
-import { partSizeFor } from '../object-store/part-pipeline.js';
+import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
+import {
+  CheckpointLog,
+  type CheckpointObjects,
+  checkpointKey,
+  readCheckpoint,
+} from '../object-store/upload-checkpoint.js';
 import { blobServiceUrl, createContainerClient } from './client.js';
 import type { AzureCredentials } from './credentials.js';
 import {
@@ -26,7 +34,13 @@ import {
   fromAzureError,
 } from './errors.js';
 import { sweepAzureLeftovers } from './leftover-sweep.js';
-import { stageAzureBlob } from './staged-upload.js';
+import {
+  type AzureBlobTarget,
+  fitsOneBlock,
+  stageAzureBlob,
+  stageCheckpointedAzureBlob,
+  stageOneBlock,
+} from './staged-upload.js';
 
 /** A block blob has at most 50,000 committed blocks. */
 const MAX_BLOCKS = 50_000;
@@ -36,6 +50,11 @@ export interface AzureDriverOptions {
   readonly blockSize?: number;
   /** Blocks staged at once per blob. Default 2. */
   readonly maxBlocksInFlight?: number;
+  /**
+   * With it, an upload of several blocks keeps a checkpoint beside the blobs, so any process can continue
+   * it (`Driver.resumable`); the provider passes it where this process can have one.
+   */
+  readonly resumableSha256?: ResumableSha256Factory;
 }
 
 /** Blobs as block blobs `<prefix>sha256/<hex>` in one container. */
@@ -45,6 +64,7 @@ export class AzureBlobDriver implements Driver {
   readonly #errors: AzureErrorContext;
   readonly #blockSize: number;
   readonly #maxBlocksInFlight: number;
+  declare readonly resumable?: ResumableStaging;
 
   constructor(location: ObjectLocation, credentials: AzureCredentials, options: AzureDriverOptions = {}) {
     this.#container = createContainerClient(credentials, location.container);
@@ -52,18 +72,89 @@ export class AzureBlobDriver implements Driver {
     this.#errors = { container: location.container, endpoint: blobServiceUrl(credentials) };
     this.#blockSize = Math.max(options.blockSize ?? 8 * 1024 * 1024, 1024);
     this.#maxBlocksInFlight = Math.max(options.maxBlocksInFlight ?? 2, 1);
+    if (options.resumableSha256) this.resumable = this.#resumableStaging(options.resumableSha256);
   }
 
   async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
     if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
-    const layout = {
+    return stageAzureBlob(this.#target(blob, meta), this.#layout(blob));
+  }
+
+  #layout(blob: BlobRef): PartLayout {
+    return {
       partSize: partSizeFor(blob.size, this.#blockSize, MAX_BLOCKS),
       maxInFlight: this.#maxBlocksInFlight,
     };
-    return stageAzureBlob(
-      { blob: this.#blobClient(blob.hex), size: blob.size, meta, errors: this.#errors },
-      layout,
-    );
+  }
+
+  #target(blob: BlobRef, meta: BlobMeta): AzureBlobTarget {
+    return { blob: this.#blobClient(blob.hex), size: blob.size, meta, errors: this.#errors };
+  }
+
+  /**
+   * Uploads of several blocks continue in any process from their checkpoint; a blob of one block is held
+   * in memory until its commit, so it starts again elsewhere (it is at most one block).
+   */
+  #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
+    const objects = this.#checkpointObjects();
+    const find = (blob: BlobRef, key: string, signal: AbortSignal) =>
+      readCheckpoint(
+        objects,
+        checkpointKey(this.#location, key),
+        blob,
+        this.#layout(blob).partSize,
+        sha,
+        signal,
+      );
+    return {
+      open: async (blob, meta, key, signal) => {
+        if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
+        const target = this.#target(blob, meta);
+        const layout = this.#layout(blob);
+        if (fitsOneBlock(target, layout)) return { staged: stageOneBlock(target, layout), size: 0 };
+        const found = await find(blob, key, signal);
+        const log = new CheckpointLog(
+          objects,
+          checkpointKey(this.#location, key),
+          { blob, partSize: layout.partSize, session: '' },
+          found?.checkpoint,
+        );
+        const staged = stageCheckpointedAzureBlob(target, layout, log, found?.checkpoint);
+        return { staged, size: found?.checkpoint.offset ?? 0, before: { hash: found?.hash ?? sha.create() } };
+      },
+      size: async (blob, key, signal) => (await find(blob, key, signal))?.checkpoint.offset,
+    };
+  }
+
+  #checkpointObjects(): CheckpointObjects {
+    return {
+      read: async (key, signal) => {
+        try {
+          return await this.#container.getBlockBlobClient(key).downloadToBuffer(0, undefined, {
+            abortSignal: signal,
+          });
+        } catch (error) {
+          if (azureStatus(error) === 404) return undefined;
+          throw fromAzureError(error, this.#errors);
+        }
+      },
+      write: async (key, body, signal) => {
+        try {
+          await this.#container
+            .getBlockBlobClient(key)
+            .upload(body, body.byteLength, { abortSignal: signal });
+        } catch (error) {
+          throw fromAzureError(error, this.#errors);
+        }
+      },
+      remove: async (key, signal) => {
+        try {
+          await this.#container.getBlockBlobClient(key).deleteIfExists({ abortSignal: signal });
+        } catch (error) {
+          throw fromAzureError(error, this.#errors);
+        }
+      },
+    };
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {

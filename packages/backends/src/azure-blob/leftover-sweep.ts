@@ -1,7 +1,12 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import { isSha256Hex } from '@cairn/digest';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
-import { blobsPrefix, type ObjectLocation, probesPrefix } from '../object-store/location.js';
+import {
+  blobsPrefix,
+  checkpointsPrefix,
+  type ObjectLocation,
+  probesPrefix,
+} from '../object-store/location.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, fromAzureError } from './errors.js';
 
 /** The container and prefix to sweep, and how to reach them. */
@@ -19,7 +24,7 @@ interface Outcome {
 /**
  * Removes what uploads that never finished left in the container: blobs of nothing but uncommitted blocks
  * (a crashed CAS staged them and never committed the block list) idle more than `olderThanMs`, and write
- * probes that old. Azure itself drops uncommitted blocks a week after the last Put Block on the blob;
+ * probes and upload checkpoints that old. Azure itself drops uncommitted blocks a week after the last Put Block on the blob;
  * Azurite never does, and a week is long for blocks of up to 8 MiB each, so the CAS does it itself.
  *
  * A blob counts as uncommitted when it is listed with uncommitted blobs but not without them (the two
@@ -39,7 +44,9 @@ export async function sweepAzureLeftovers(
   const outcome: Outcome = { removed: 0, left: 0 };
   try {
     await deleteUncommittedBlobs(target, cutoff, outcome, signal);
-    await deleteOldProbes(target, cutoff, outcome, signal);
+    await deleteOldObjects(target, probesPrefix(target.location), cutoff, outcome, signal);
+    // A checkpoint stays fresh while its upload goes on: an old one's blocks are abandoned (deleted above).
+    await deleteOldObjects(target, checkpointsPrefix(target.location), cutoff, outcome, signal);
   } catch (error) {
     // A container no upload reached yet holds nothing to sweep.
     if (azureErrorCode(error) === 'ContainerNotFound') return outcome;
@@ -70,16 +77,14 @@ async function deleteUncommittedBlobs(
   }
 }
 
-async function deleteOldProbes(
-  { container, location }: AzureSweepTarget,
+async function deleteOldObjects(
+  { container }: AzureSweepTarget,
+  prefix: string,
   cutoff: number,
   outcome: Outcome,
   signal: AbortSignal,
 ): Promise<void> {
-  for await (const blob of container.listBlobsFlat({
-    prefix: probesPrefix(location),
-    abortSignal: signal,
-  })) {
+  for await (const blob of container.listBlobsFlat({ prefix, abortSignal: signal })) {
     if (!idleSince(blob, cutoff)) continue;
     if (outcome.removed >= SWEEP_LIMIT) return;
     await deleteIfUnchanged(container, blob, outcome, signal);

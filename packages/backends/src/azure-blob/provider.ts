@@ -1,4 +1,5 @@
 import type { Provider } from '../core/provider.js';
+import { openResumableSha256 } from '../core/resumable-sha256.js';
 import { type AzureCredentials, parseAzureCredentials } from './credentials.js';
 import type { AzureDriverOptions } from './driver.js';
 import { canonicalAzureLocation, parseAzureLocation } from './location.js';
@@ -11,7 +12,11 @@ export function createAzureBlobProvider(options: AzureDriverOptions = {}): Provi
     parseCredentials: parseAzureCredentials,
     async createDriver({ location, credentials }) {
       const { AzureBlobDriver } = await import('./driver.js');
-      return new AzureBlobDriver(parseAzureLocation(location), credentials, options);
+      const sha = await openResumableSha256();
+      return new AzureBlobDriver(parseAzureLocation(location), credentials, {
+        ...('unavailable' in sha ? {} : { resumableSha256: sha }),
+        ...options,
+      });
     },
   };
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { BlobHTTPHeaders, BlockBlobClient } from '@azure/storage-blob';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
-import type { BlobMeta, StagedBlob } from '../core/provider.js';
+import type { BlobMeta, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { contentTypeOf, encodeBlobMeta } from '../object-store/blob-metadata.js';
 import { type PartLayout, PartPipeline } from '../object-store/part-pipeline.js';
 import { SinglePartStaging } from '../object-store/single-part-staging.js';
+import type { CheckpointLog, UploadCheckpoint } from '../object-store/upload-checkpoint.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, fromAzureError } from './errors.js';
 import { discardStagedBlocks, discardUncommittedBlocks } from './uncommitted-blocks.js';
 
@@ -26,9 +27,37 @@ export interface AzureBlobTarget {
  * commit is discarded as `uncommitted-blocks.ts` describes.
  */
 export function stageAzureBlob(target: AzureBlobTarget, layout: PartLayout): StagedBlob {
-  return target.size <= layout.partSize
-    ? new SinglePartStaging(target.size, layout, (bytes, signal) => putBlob(target, bytes, signal))
-    : new BlockStaging(target, layout);
+  return fitsOneBlock(target, layout) ? stageOneBlock(target, layout) : new BlockStaging(target, layout);
+}
+
+export function fitsOneBlock(target: AzureBlobTarget, layout: PartLayout): boolean {
+  return target.size <= layout.partSize;
+}
+
+export function stageOneBlock(target: AzureBlobTarget, layout: PartLayout): StagedBlob {
+  return new SinglePartStaging(target.size, layout, (bytes, signal) => putBlob(target, bytes, signal));
+}
+
+/**
+ * Blocks another process can continue: each block staged is noted in `log` with the hash state after it.
+ * Continues `from` a checkpoint (the blocks it lists, staged by the process that wrote it) when given one.
+ */
+export function stageCheckpointedAzureBlob(
+  target: AzureBlobTarget,
+  layout: PartLayout,
+  log: CheckpointLog,
+  from: UploadCheckpoint | undefined,
+): SuspendableStagedBlob {
+  const staging = new BlockStaging(target, layout, log, from?.parts ?? []);
+  return {
+    write: (chunk, signal) => staging.write(chunk, signal),
+    commit: (signal) => staging.commit(signal),
+    abort: () => staging.abort(),
+    retryFailed: () => staging.retryFailed(),
+    suspend: () => staging.suspend(),
+    suspendLoses: true,
+    checkpoints: log,
+  };
 }
 
 /** Put Blob of the whole blob, at commit; one a concurrent upload committed first is success. */
@@ -47,18 +76,48 @@ async function putBlob(target: AzureBlobTarget, bytes: Buffer, signal: AbortSign
 
 class BlockStaging implements StagedBlob {
   readonly #pipeline: PartPipeline;
-  /** Distinguishes this upload's blocks from those of a concurrent upload of the same blob. */
+  /**
+   * Distinguishes this upload's blocks from those of a concurrent upload of the same blob, and from those
+   * of the process whose checkpoint it continues (so neither overwrites the other's).
+   */
   readonly #uploadTag = randomUUID().replaceAll('-', '');
-  #staged = false;
+  /** Ids of the blocks before the checkpoint this upload continues from. */
+  readonly #storedIds: readonly string[];
+  /** Tags of the uploads whose blocks this one took over, which an abort discards too. */
+  readonly #takenOverTags: ReadonlySet<string>;
+  readonly #log: CheckpointLog | undefined;
+  #staged: boolean;
   #aborted = false;
 
   constructor(
     private readonly target: AzureBlobTarget,
     layout: PartLayout,
+    log?: CheckpointLog,
+    storedIds: readonly string[] = [],
   ) {
-    this.#pipeline = new PartPipeline(target.size, layout, (index, bytes, signal) =>
-      this.#stageBlock(index, bytes, signal),
+    this.#log = log;
+    this.#storedIds = storedIds;
+    this.#takenOverTags = new Set(storedIds.map(tagOf));
+    this.#staged = storedIds.length > 0;
+    this.#pipeline = new PartPipeline(
+      target.size,
+      layout,
+      (index, bytes, signal) => this.#stageBlock(index, bytes, signal),
+      storedIds.length,
     );
+  }
+
+  /**
+   * Lets the blocks on their way be staged and saves the checkpoint after them; with none saved there is
+   * nothing another process could continue, and the upload is aborted.
+   */
+  async suspend(): Promise<void> {
+    const log = this.#log;
+    if (log === undefined) return this.abort();
+    await this.#pipeline.drain();
+    await log.flush();
+    if (log.savedOffset === 0) return this.abort();
+    await this.#pipeline.cancel();
   }
 
   write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -85,6 +144,7 @@ class BlockStaging implements StagedBlob {
         ...blobHeaders(this.target.meta),
         abortSignal: signal,
       });
+      await this.#log?.remove().catch(() => undefined);
       return;
     } catch (error) {
       // A concurrent upload that committed first discards every uncommitted block, ours included.
@@ -94,6 +154,7 @@ class BlockStaging implements StagedBlob {
       if (!lostRace) throw fromAzureError(error, this.target.errors);
     }
     // The verified blob is there; what we staged after its commit lingers on it, uncommitted.
+    await this.#log?.remove().catch(() => undefined);
     await discardUncommittedBlocks(this.target.blob, AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch(
       () => undefined,
     );
@@ -103,6 +164,7 @@ class BlockStaging implements StagedBlob {
     if (this.#aborted) return;
     this.#aborted = true;
     await this.#pipeline.cancel();
+    await this.#log?.remove().catch(() => undefined);
     if (!this.#staged) return;
     try {
       await discardStagedBlocks(
@@ -117,13 +179,13 @@ class BlockStaging implements StagedBlob {
 
   async #stageBlock(index: number, bytes: Buffer, signal: AbortSignal): Promise<void> {
     this.#staged = true;
+    const blockId = this.#blockId(index);
     try {
-      await this.target.blob.stageBlock(this.#blockId(index), bytes, bytes.byteLength, {
-        abortSignal: signal,
-      });
+      await this.target.blob.stageBlock(blockId, bytes, bytes.byteLength, { abortSignal: signal });
     } catch (error) {
       throw fromAzureError(error, this.target.errors);
     }
+    this.#log?.partStored(index, blockId);
   }
 
   async #alreadyCommitted(signal: AbortSignal): Promise<boolean> {
@@ -135,14 +197,25 @@ class BlockStaging implements StagedBlob {
     }
   }
 
-  /** Block ids must all have the same length within a blob: the upload's tag and a six-digit index. */
+  /**
+   * Block ids must all have the same length within a blob: the upload's tag and a six-digit index. The
+   * blocks before a checkpoint keep the ids their process gave them.
+   */
   #blockId(index: number): string {
-    return Buffer.from(`${this.#uploadTag}-${String(index).padStart(6, '0')}`).toString('base64');
+    return (
+      this.#storedIds[index] ??
+      Buffer.from(`${this.#uploadTag}-${String(index).padStart(6, '0')}`).toString('base64')
+    );
   }
 
   #isOurs(blockId: string): boolean {
-    return Buffer.from(blockId, 'base64').toString().startsWith(`${this.#uploadTag}-`);
+    const tag = tagOf(blockId);
+    return tag === this.#uploadTag || this.#takenOverTags.has(tag);
   }
+}
+
+function tagOf(blockId: string): string {
+  return Buffer.from(blockId, 'base64').toString().split('-')[0] ?? '';
 }
 
 function isAlreadyCommitted(error: unknown): boolean {

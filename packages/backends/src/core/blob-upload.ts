@@ -1,7 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { abortError, CairnError, Code } from '@cairn/errors';
 import { OPERATION_ABORT_WORDING } from './cancellation.js';
-import type { BlobRef, ResumedStage, StagedBlob, SuspendableStagedBlob } from './provider.js';
+import { type BlobRef, isSuspendable, type ResumedStage, type StagedBlob } from './provider.js';
+import type { ResumableSha256 } from './resumable-sha256.js';
+
+/** The running digest of an upload: node's own, or one that can hand its state over (checkpoints). */
+type RunningHash = { update(bytes: Uint8Array): unknown; digestHex(): string };
+
+function nodeSha256(): RunningHash {
+  const hash = createHash('sha256');
+  return { update: (bytes) => hash.update(bytes), digestHex: () => hash.digest('hex') };
+}
 
 /**
  * `open`: takes writes. `writing`: a write is in flight (a second one is refused, bytes must stay in order).
@@ -15,7 +24,9 @@ export type UploadState = 'open' | 'writing' | 'committing' | 'committed' | 'abo
  * refused at once; `finish` commits only when size and digest match, and aborts otherwise.
  */
 export class BlobUpload {
-  readonly #hash: Hash = createHash('sha256');
+  readonly #hash: RunningHash;
+  /** Set when the driver checkpoints: the same hash as `#hash`, whose state it is handed. */
+  readonly #resumableHash: ResumableSha256 | undefined;
   #received = 0;
   #state: UploadState = 'open';
   #commit: Promise<void> | undefined;
@@ -24,20 +35,30 @@ export class BlobUpload {
   constructor(
     readonly blob: BlobRef,
     private readonly staged: StagedBlob,
-  ) {}
+    hash?: ResumableSha256,
+  ) {
+    if (staged.checkpoints && !hash) throw new Error('a staged blob that checkpoints needs a resumable hash');
+    this.#resumableHash = hash;
+    this.#hash = hash ?? nodeSha256();
+    this.#received = hash?.bytesHashed ?? 0;
+  }
 
   /**
-   * An upload continuing what is staged already (in any process): the staged bytes are hashed again, so
-   * the digest check at `finish` covers every byte whoever received it. Aborted if they are more than
-   * the blob declares, which a key naming the blob's size rules out unless the staging was tampered with.
+   * An upload continuing what is staged already (in any process): the staged bytes are hashed again, or
+   * the hash continues from the state saved with them, so the digest check at `finish` covers every byte
+   * whoever received it. Aborted if they are more than the blob declares, which a key naming the blob's
+   * size rules out unless the staging was tampered with.
    */
   static async resumed(blob: BlobRef, resumed: ResumedStage, signal: AbortSignal): Promise<BlobUpload> {
-    const upload = new BlobUpload(blob, resumed.staged);
-    if (resumed.size === 0) return upload;
+    const { before } = resumed;
+    const upload = new BlobUpload(blob, resumed.staged, before && 'hash' in before ? before.hash : undefined);
+    if (resumed.size === 0 && upload.#received === 0) return upload;
     try {
-      for await (const chunk of resumed.stagedBytes(signal)) {
-        upload.#hash.update(chunk);
-        upload.#received += chunk.byteLength;
+      if (before && 'stagedBytes' in before) {
+        for await (const chunk of before.stagedBytes(signal)) {
+          upload.#hash.update(chunk);
+          upload.#received += chunk.byteLength;
+        }
       }
       if (upload.#received !== resumed.size || upload.#received > blob.size) {
         throw new CairnError(
@@ -54,7 +75,12 @@ export class BlobUpload {
 
   /** Whether `suspend` keeps the staged bytes for another process to continue. */
   get resumable(): boolean {
-    return 'suspend' in this.staged;
+    return isSuspendable(this.staged);
+  }
+
+  /** Whether a `suspend` now would give up bytes taken (see `SuspendableStagedBlob.suspendLoses`). */
+  get suspendLoses(): boolean {
+    return isSuspendable(this.staged) && this.staged.suspendLoses === true;
   }
 
   /** Bytes taken so far; where a resumed upload continues. */
@@ -88,8 +114,26 @@ export class BlobUpload {
     }
     if (this.#state === 'writing') this.#state = 'open';
     // Counted once the driver took the chunk: after a failure it may keep the upload going from here.
-    this.#hash.update(chunk);
-    this.#received += chunk.byteLength;
+    this.#hashTaken(chunk);
+  }
+
+  /** Hashes a chunk the driver took, handing the hash state over at every checkpoint it crosses. */
+  #hashTaken(chunk: Uint8Array): void {
+    const checkpoints = this.staged.checkpoints;
+    const hash = this.#resumableHash;
+    if (!checkpoints || !hash) {
+      this.#hash.update(chunk);
+      this.#received += chunk.byteLength;
+      return;
+    }
+    for (let at = 0; at < chunk.byteLength; ) {
+      const piece = Math.min(checkpoints.every - (this.#received % checkpoints.every), chunk.byteLength - at);
+      hash.update(chunk.subarray(at, at + piece));
+      this.#received += piece;
+      at += piece;
+      if (this.#received % checkpoints.every === 0)
+        checkpoints.hashStateAt(this.#received, hash.exportState());
+    }
   }
 
   async finish(signal: AbortSignal): Promise<void> {
@@ -105,7 +149,7 @@ export class BlobUpload {
           ),
         );
       }
-      const actual = this.#hash.digest('hex');
+      const actual = this.#hash.digestHex();
       if (actual !== this.blob.hex) {
         return this.#failWith(
           new CairnError(
@@ -149,9 +193,9 @@ export class BlobUpload {
    */
   async suspend(): Promise<void> {
     if (this.#state !== 'open') return this.abort();
-    if (!this.resumable) return this.abort();
+    if (!isSuspendable(this.staged)) return this.abort();
     this.#state = 'suspended';
-    await (this.staged as SuspendableStagedBlob).suspend();
+    await this.staged.suspend();
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { ResumableSha256 } from './resumable-sha256.js';
+
 /** A blob's identity: its sha256 (64 lower-case hex characters) and its size in bytes. */
 export interface BlobRef {
   readonly hex: string;
@@ -97,10 +99,10 @@ export interface Driver {
    */
   sweepLeftovers?(olderThanMs: number, signal: AbortSignal): Promise<SweepReport>;
   /**
-   * Uploads any process can continue, present when the driver stages where every replica sees it (a
-   * filesystem backend's staging folder) and can read its own staged bytes back to hash them again.
-   * Absent for servers whose unfinished uploads cannot be read (multipart parts, uncommitted blocks,
-   * registry sessions): those resume only in the process holding the hash state.
+   * Uploads any process can continue, present when the driver stages where every replica sees it and
+   * can pick the upload up there: a filesystem backend's staging folder, whose bytes it reads back to be
+   * hashed again; or a cloud backend's multipart upload or uncommitted blocks, which cannot be read, with a
+   * checkpoint beside them (the parts stored so far and the hash state after them, `HashCheckpoints`).
    */
   readonly resumable?: ResumableStaging;
   /** Releases connections and handles. */
@@ -111,25 +113,52 @@ export interface Driver {
 export interface ResumableStaging {
   /**
    * Starts staging `blob` under `key`, or picks up what is staged under it already — by this process or
-   * another, alive or dead: `staged` appends after the `size` bytes held, which `stagedBytes` reads back
-   * once for the caller to hash again. ABORTED (`upload_busy`) while another open of it writes.
+   * another, alive or dead: `staged` appends after the `size` bytes held. ABORTED (`upload_busy`) where
+   * the driver can tell that another open of it writes.
    */
   open(blob: BlobRef, meta: BlobMeta, key: string, signal: AbortSignal): Promise<ResumedStage>;
-  /** Bytes staged under `key`, or undefined when nothing is. */
+  /** Bytes staged under `key` that an `open` continues after, or undefined when nothing is. */
   size(blob: BlobRef, key: string, signal: AbortSignal): Promise<number | undefined>;
 }
 
+/** How the caller learns the hash of the bytes staged before it came. */
+export type StagedHash =
+  /** The bytes themselves, read once before any write, to hash again. */
+  | { readonly stagedBytes: (signal: AbortSignal) => AsyncIterable<Uint8Array> }
+  /** A hash that holds the state after them (a checkpoint's), or a fresh one for a new upload. */
+  | { readonly hash: ResumableSha256 };
+
 export interface ResumedStage {
-  readonly staged: SuspendableStagedBlob;
+  readonly staged: StagedBlob;
   /** Bytes already staged: 0 for a new upload. */
   readonly size: number;
-  /** Those bytes from the first, read once before any write. */
-  stagedBytes(signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Absent only for a new upload whose staged blob does not checkpoint. */
+  readonly before?: StagedHash;
 }
 
 export interface SuspendableStagedBlob extends StagedBlob {
-  /** Writes what is buffered and lets go, keeping everything staged for the next `open` of its key. */
+  /** Stores what it can and lets go, keeping everything stored for the next `open` of its key. */
   suspend(): Promise<void>;
+  /**
+   * True when a suspend gives up bytes taken since the last checkpoint (a part being filled, parts the
+   * server refused): the process then keeps the upload while its client may come back, and suspends it
+   * only when it lets go of it (resume window over, shutdown).
+   */
+  readonly suspendLoses?: boolean;
+}
+
+export function isSuspendable(staged: StagedBlob): staged is SuspendableStagedBlob {
+  return 'suspend' in staged;
+}
+
+/**
+ * Asked of the caller by a staged blob that checkpoints: the hash state at every multiple of `every`
+ * bytes, which the driver saves with the parts holding those bytes once they are stored. The caller
+ * hashes with the `ResumableSha256` the driver gave it (`ResumedStage.before`).
+ */
+export interface HashCheckpoints {
+  readonly every: number;
+  hashStateAt(offset: number, state: Uint8Array): void;
 }
 
 export interface StagedBlob {
@@ -153,4 +182,6 @@ export interface StagedBlob {
    * failure. A `write` of such a driver takes a whole chunk or, when it throws, none of it.
    */
   retryFailed?(): boolean;
+  /** Present when the driver checkpoints the upload for other processes (see `HashCheckpoints`). */
+  readonly checkpoints?: HashCheckpoints;
 }

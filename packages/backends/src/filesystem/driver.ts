@@ -75,7 +75,7 @@ export class FilesystemDriver implements Driver {
       this.#expectOpen();
     }
     this.#staged.add(staged);
-    return { staged, size, stagedBytes: (readSignal) => staged.stagedBytes(size, readSignal) };
+    return { staged, size, before: { stagedBytes: (readSignal) => staged.stagedBytes(size, readSignal) } };
   }
 
   async stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {

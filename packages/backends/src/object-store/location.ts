@@ -62,3 +62,8 @@ export function blobKey(location: ObjectLocation, hex: string): string {
 export function probesPrefix(location: ObjectLocation): string {
   return `${location.prefix}.cairn-probe/`;
 }
+
+/** Where uploads other processes may continue keep their checkpoints: every checkpoint key starts so. */
+export function checkpointsPrefix(location: ObjectLocation): string {
+  return `${location.prefix}.cairn-uploads/`;
+}

@@ -44,12 +44,21 @@ export class PartPipeline {
   #received = 0;
   #failure: { error: unknown } | undefined;
 
-  constructor(totalSize: number, layout: PartLayout, upload: PartUploader) {
+  /**
+   * `firstPart`: the parts before it are stored already (an upload continued from a checkpoint), so the
+   * bytes written start at `firstPart * partSize`.
+   */
+  constructor(totalSize: number, layout: PartLayout, upload: PartUploader, firstPart = 0) {
     this.#totalSize = totalSize;
     this.#partSize = layout.partSize;
     this.#maxInFlight = layout.maxInFlight;
     this.#upload = upload;
     this.partCount = Math.max(1, Math.ceil(totalSize / layout.partSize));
+    if (!Number.isSafeInteger(firstPart) || firstPart < 0 || firstPart >= this.partCount) {
+      throw new CairnError(Code.Internal, `part ${firstPart} is not one of the ${this.partCount} parts`);
+    }
+    this.#index = firstPart;
+    this.#received = firstPart * layout.partSize;
   }
 
   /**
@@ -116,6 +125,11 @@ export class PartPipeline {
     this.#failure = undefined;
     this.#waiting.sort((a, b) => a.index - b.index);
     return true;
+  }
+
+  /** Waits until the parts on their way are stored or failed, sending no other; failures are kept. */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   /** Stops parts still on their way and waits until none is left running. */

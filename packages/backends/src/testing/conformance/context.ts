@@ -21,6 +21,7 @@ export interface ResolvedOptions {
   readonly largeBlobBytes: number;
   readonly rssGrowthLimitBytes: number;
   readonly largeTestTimeoutMs: number | undefined;
+  readonly checkpointEvery: number | undefined;
 }
 
 export function resolveOptions(options: ConformanceOptions): ResolvedOptions {
@@ -28,6 +29,7 @@ export function resolveOptions(options: ConformanceOptions): ResolvedOptions {
     largeBlobBytes: options.largeBlobBytes ?? 1024 * 1024 * 1024,
     rssGrowthLimitBytes: options.rssGrowthLimitBytes ?? 200 * 1024 * 1024,
     largeTestTimeoutMs: options.largeTestTimeoutMs,
+    checkpointEvery: options.checkpointEvery,
   };
 }
 

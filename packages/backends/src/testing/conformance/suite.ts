@@ -4,6 +4,7 @@ import { type ContextGetter, resolveOptions, runSeeds, type SuiteContext } from 
 import { memoryCases } from './memory-cases.js';
 import { readCases } from './read-cases.js';
 import { refusalCases } from './refusal-cases.js';
+import { resumeCases } from './resume-cases.js';
 import { roundTripCases } from './round-trip-cases.js';
 import type { ConformanceOptions, ConformanceSetup } from './target.js';
 
@@ -50,5 +51,6 @@ export function describeProviderConformance(
     refusalCases(context);
     readCases(context);
     memoryCases(context, resolved);
+    resumeCases(context, resolved);
   });
 }

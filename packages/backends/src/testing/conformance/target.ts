@@ -25,6 +25,11 @@ export interface ConformanceTarget {
    * driver and the verifying layer instead, which proves less about the backend.
    */
   corrupt?(hex: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Another driver on the same backend, as another CAS replica has; required with the `checkpointEvery`
+   * option. Each call makes a new one, which the suite closes.
+   */
+  anotherProcess?(): Promise<Driver>;
   /** Stops what setup started and removes its temp data. Called once, after the driver was closed. */
   teardown(): Promise<void>;
 }
@@ -39,4 +44,9 @@ export interface ConformanceOptions {
   readonly rssGrowthLimitBytes?: number;
   /** Timeout of the 256 MiB and large-blob tests, in ms. Default: the project's testTimeout. */
   readonly largeTestTimeoutMs?: number;
+  /**
+   * For drivers whose uploads another process continues from checkpoints: the driver's part size, which
+   * is where they fall. Absent: those cases are not run.
+   */
+  readonly checkpointEvery?: number;
 }

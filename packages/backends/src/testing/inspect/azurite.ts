@@ -51,10 +51,19 @@ export class AzuriteInspection {
         found.push(`uncommitted blob ${name}`);
         continue;
       }
-      const blocks = await this.container.getBlockBlobClient(name).getBlockList('uncommitted');
+      // A blob deleted since the listing (an upload's checkpoint, removed at its commit) left nothing.
+      const blocks = await this.container
+        .getBlockBlobClient(name)
+        .getBlockList('uncommitted')
+        .catch((error: unknown) => {
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        });
+      if (blocks === undefined) continue;
       const count = blocks.uncommittedBlocks?.length ?? 0;
       if (count > 0) found.push(`${count} uncommitted blocks on ${name}`);
       if (name.startsWith(`${this.prefix}.cairn-probe/`)) found.push(`probe blob ${name}`);
+      if (name.startsWith(`${this.prefix}.cairn-uploads/`)) found.push(`upload checkpoint ${name}`);
     }
     return found;
   }

@@ -73,7 +73,10 @@ export class SwiftInspection {
   async leftovers(): Promise<string[]> {
     const uploads = (await this.multipartUploads()).map(({ key }) => `multipart upload of ${key}`);
     const probes = (await this.keys(`${this.prefix}.cairn-probe/`)).map((key) => `probe object ${key}`);
-    return [...uploads, ...probes];
+    const checkpoints = (await this.keys(`${this.prefix}.cairn-uploads/`)).map(
+      (key) => `upload checkpoint ${key}`,
+    );
+    return [...uploads, ...probes, ...checkpoints];
   }
 
   /**
