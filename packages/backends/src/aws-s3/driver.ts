@@ -21,21 +21,16 @@ import type {
 } from '../core/provider.js';
 import type { ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
+import { checkpointedStaging } from '../object-store/checkpointed-staging.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
-import {
-  CheckpointLog,
-  type CheckpointObjects,
-  checkpointKey,
-  readCheckpoint,
-} from '../object-store/upload-checkpoint.js';
+import type { CheckpointObjects } from '../object-store/upload-checkpoint.js';
 import { createS3Client, endpointLabel } from './client.js';
 import type { S3Credentials } from './credentials.js';
 import { fromS3Error, httpStatus, type S3ErrorContext } from './errors.js';
 import { sweepS3Leftovers } from './leftover-sweep.js';
 import {
-  fitsOnePart,
   type S3ObjectTarget,
   stageCheckpointedS3Object,
   stageOnePart,
@@ -97,39 +92,19 @@ export class S3Driver implements Driver {
     };
   }
 
-  /**
-   * Uploads of several parts continue in any process from their checkpoint; a blob of one part is held in
-   * memory until its commit, so it starts again elsewhere (it is at most one part).
-   */
+  /** Uploads of several parts continue in any process from their checkpoint. */
   #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
-    const objects = this.#checkpointObjects();
-    const find = (blob: BlobRef, key: string, signal: AbortSignal) =>
-      readCheckpoint(
-        objects,
-        checkpointKey(this.#location, key),
-        blob,
-        this.#layout(blob).partSize,
-        sha,
-        signal,
-      );
-    return {
-      open: async (blob, meta, key, signal) => {
-        const target = this.#target(blob, meta);
-        const layout = this.#layout(blob);
-        if (fitsOnePart(target, layout)) return { staged: stageOnePart(target, layout), size: 0 };
-        const found = await find(blob, key, signal);
-        const makeLog = (session: string) =>
-          new CheckpointLog(
-            objects,
-            checkpointKey(this.#location, key),
-            { blob, partSize: layout.partSize, session },
-            found?.checkpoint,
-          );
-        const staged = await stageCheckpointedS3Object(target, layout, makeLog, found?.checkpoint, signal);
-        return { staged, size: found?.checkpoint.offset ?? 0, before: { hash: found?.hash ?? sha.create() } };
+    return checkpointedStaging(
+      {
+        location: this.#location,
+        objects: this.#checkpointObjects(),
+        layout: (blob) => this.#layout(blob),
+        stageOnePart: (blob, meta) => stageOnePart(this.#target(blob, meta), this.#layout(blob)),
+        stageParts: (blob, meta, makeLog, from, signal) =>
+          stageCheckpointedS3Object(this.#target(blob, meta), this.#layout(blob), makeLog, from, signal),
       },
-      size: async (blob, key, signal) => (await find(blob, key, signal))?.checkpoint.offset,
-    };
+      sha,
+    );
   }
 
   #checkpointObjects(): CheckpointObjects {
@@ -137,15 +112,7 @@ export class S3Driver implements Driver {
     return {
       read: async (key, signal) => {
         try {
-          const response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-            abortSignal: signal,
-          });
-          const chunks: Uint8Array[] = [];
-          for await (const chunk of streamBody(response.Body, signal, (error) =>
-            fromS3Error(error, this.#errors),
-          ))
-            chunks.push(chunk);
-          return Buffer.concat(chunks);
+          return await this.#getObject(key, signal);
         } catch (error) {
           if (errorName(error) === 'NoSuchKey') return undefined;
           throw fromS3Error(error, this.#errors);
@@ -226,16 +193,7 @@ export class S3Driver implements Driver {
       throw fromS3Error(error, this.#errors);
     }
     try {
-      const response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-        abortSignal: signal,
-      });
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of streamBody(response.Body, signal, (error) =>
-        fromS3Error(error, this.#errors),
-      )) {
-        chunks.push(chunk);
-      }
-      if (!Buffer.concat(chunks).equals(probe)) {
+      if (!(await this.#getObject(key, signal)).equals(probe)) {
         throw new CairnError(
           Code.FailedPrecondition,
           `bucket "${bucket}" returned different bytes than were written to it; check the S3 server`,
@@ -263,6 +221,18 @@ export class S3Driver implements Driver {
 
   async close(): Promise<void> {
     this.#client.destroy();
+  }
+
+  /** A small object, whole. */
+  async #getObject(key: string, signal: AbortSignal): Promise<Buffer> {
+    const response = await this.#client.send(
+      new GetObjectCommand({ Bucket: this.#location.container, Key: key }),
+      { abortSignal: signal },
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamBody(response.Body, signal, (error) => fromS3Error(error, this.#errors)))
+      chunks.push(chunk);
+    return Buffer.concat(chunks);
   }
 
   async #explainRefusal(key: string, signal: AbortSignal, headError: unknown): Promise<CairnError> {

@@ -11,6 +11,7 @@ import { CairnError, Code } from '@cairn/errors';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type { BlobMeta, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { contentTypeOf, encodeBlobMeta } from '../object-store/blob-metadata.js';
+import { checkpointedView, suspendToCheckpoint } from '../object-store/checkpointed-staging.js';
 import { type PartLayout, PartPipeline } from '../object-store/part-pipeline.js';
 import { SinglePartStaging } from '../object-store/single-part-staging.js';
 import type { CheckpointLog, UploadCheckpoint } from '../object-store/upload-checkpoint.js';
@@ -37,12 +38,8 @@ export async function stageS3Object(
   layout: PartLayout,
   signal: AbortSignal,
 ): Promise<StagedBlob> {
-  if (fitsOnePart(target, layout)) return stageOnePart(target, layout);
+  if (target.size <= layout.partSize) return stageOnePart(target, layout);
   return new MultipartStaging(target, layout, await createMultipartUpload(target, signal));
-}
-
-export function fitsOnePart(target: S3ObjectTarget, layout: PartLayout): boolean {
-  return target.size <= layout.partSize;
 }
 
 export function stageOnePart(target: S3ObjectTarget, layout: PartLayout): StagedBlob {
@@ -50,7 +47,7 @@ export function stageOnePart(target: S3ObjectTarget, layout: PartLayout): Staged
 }
 
 /**
- * A multipart upload another process can continue: each part stored is noted in `log` with the hash
+ * A multipart upload another process can continue: each part stored is noted in the log with the hash
  * state after it. Continues `from` a checkpoint (its upload id and parts) when given one.
  */
 export async function stageCheckpointedS3Object(
@@ -62,16 +59,7 @@ export async function stageCheckpointedS3Object(
 ): Promise<SuspendableStagedBlob> {
   const uploadId = from?.session ?? (await createMultipartUpload(target, signal));
   const log = makeLog(uploadId);
-  const staging = new MultipartStaging(target, layout, uploadId, log, from?.parts ?? []);
-  return {
-    write: (chunk, writeSignal) => staging.write(chunk, writeSignal),
-    commit: (commitSignal) => staging.commit(commitSignal),
-    abort: () => staging.abort(),
-    retryFailed: () => staging.retryFailed(),
-    suspend: () => staging.suspend(),
-    suspendLoses: true,
-    checkpoints: log,
-  };
+  return checkpointedView(new MultipartStaging(target, layout, uploadId, log, from?.parts ?? []), log);
 }
 
 async function createMultipartUpload(target: S3ObjectTarget, signal: AbortSignal): Promise<string> {
@@ -143,17 +131,10 @@ class MultipartStaging implements StagedBlob {
     return this.#pipeline.write(chunk, signal);
   }
 
-  /**
-   * Lets the parts on their way finish and saves the checkpoint after them; with none saved there is
-   * nothing another process could continue, and the upload is aborted.
-   */
+  /** Leaves the upload to its checkpoint (`suspendToCheckpoint`); without a log it is aborted. */
   async suspend(): Promise<void> {
-    const log = this.#log;
-    if (log === undefined) return this.abort();
-    await this.#pipeline.drain();
-    await log.flush();
-    if (log.savedOffset === 0) return this.abort();
-    await this.#pipeline.cancel();
+    if (this.#log === undefined) return this.abort();
+    await suspendToCheckpoint(this.#pipeline, this.#log, () => this.abort());
   }
 
   retryFailed(): boolean {

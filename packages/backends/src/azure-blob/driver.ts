@@ -15,15 +15,11 @@ import type {
 } from '../core/provider.js';
 import type { ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { decodeBlobMeta } from '../object-store/blob-metadata.js';
+import { checkpointedStaging } from '../object-store/checkpointed-staging.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
-import {
-  CheckpointLog,
-  type CheckpointObjects,
-  checkpointKey,
-  readCheckpoint,
-} from '../object-store/upload-checkpoint.js';
+import type { CheckpointObjects } from '../object-store/upload-checkpoint.js';
 import { blobServiceUrl, createContainerClient } from './client.js';
 import type { AzureCredentials } from './credentials.js';
 import {
@@ -36,7 +32,6 @@ import {
 import { sweepAzureLeftovers } from './leftover-sweep.js';
 import {
   type AzureBlobTarget,
-  fitsOneBlock,
   stageAzureBlob,
   stageCheckpointedAzureBlob,
   stageOneBlock,
@@ -91,39 +86,21 @@ export class AzureBlobDriver implements Driver {
     return { blob: this.#blobClient(blob.hex), size: blob.size, meta, errors: this.#errors };
   }
 
-  /**
-   * Uploads of several blocks continue in any process from their checkpoint; a blob of one block is held
-   * in memory until its commit, so it starts again elsewhere (it is at most one block).
-   */
+  /** Uploads of several blocks continue in any process from their checkpoint. */
   #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
-    const objects = this.#checkpointObjects();
-    const find = (blob: BlobRef, key: string, signal: AbortSignal) =>
-      readCheckpoint(
-        objects,
-        checkpointKey(this.#location, key),
-        blob,
-        this.#layout(blob).partSize,
-        sha,
-        signal,
-      );
-    return {
-      open: async (blob, meta, key, signal) => {
-        if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
-        const target = this.#target(blob, meta);
-        const layout = this.#layout(blob);
-        if (fitsOneBlock(target, layout)) return { staged: stageOneBlock(target, layout), size: 0 };
-        const found = await find(blob, key, signal);
-        const log = new CheckpointLog(
-          objects,
-          checkpointKey(this.#location, key),
-          { blob, partSize: layout.partSize, session: '' },
-          found?.checkpoint,
-        );
-        const staged = stageCheckpointedAzureBlob(target, layout, log, found?.checkpoint);
-        return { staged, size: found?.checkpoint.offset ?? 0, before: { hash: found?.hash ?? sha.create() } };
+    return checkpointedStaging(
+      {
+        location: this.#location,
+        objects: this.#checkpointObjects(),
+        layout: (blob) => this.#layout(blob),
+        stageOnePart: (blob, meta) => stageOneBlock(this.#target(blob, meta), this.#layout(blob)),
+        stageParts: async (blob, meta, makeLog, from, signal) => {
+          if (signal.aborted) throw abortError(signal, STORAGE_ABORT_WORDING);
+          return stageCheckpointedAzureBlob(this.#target(blob, meta), this.#layout(blob), makeLog(''), from);
+        },
       },
-      size: async (blob, key, signal) => (await find(blob, key, signal))?.checkpoint.offset,
-    };
+      sha,
+    );
   }
 
   #checkpointObjects(): CheckpointObjects {

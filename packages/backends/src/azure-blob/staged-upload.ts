@@ -3,6 +3,7 @@ import type { BlobHTTPHeaders, BlockBlobClient } from '@azure/storage-blob';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type { BlobMeta, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { contentTypeOf, encodeBlobMeta } from '../object-store/blob-metadata.js';
+import { checkpointedView, suspendToCheckpoint } from '../object-store/checkpointed-staging.js';
 import { type PartLayout, PartPipeline } from '../object-store/part-pipeline.js';
 import { SinglePartStaging } from '../object-store/single-part-staging.js';
 import type { CheckpointLog, UploadCheckpoint } from '../object-store/upload-checkpoint.js';
@@ -27,11 +28,7 @@ export interface AzureBlobTarget {
  * commit is discarded as `uncommitted-blocks.ts` describes.
  */
 export function stageAzureBlob(target: AzureBlobTarget, layout: PartLayout): StagedBlob {
-  return fitsOneBlock(target, layout) ? stageOneBlock(target, layout) : new BlockStaging(target, layout);
-}
-
-export function fitsOneBlock(target: AzureBlobTarget, layout: PartLayout): boolean {
-  return target.size <= layout.partSize;
+  return target.size <= layout.partSize ? stageOneBlock(target, layout) : new BlockStaging(target, layout);
 }
 
 export function stageOneBlock(target: AzureBlobTarget, layout: PartLayout): StagedBlob {
@@ -48,16 +45,7 @@ export function stageCheckpointedAzureBlob(
   log: CheckpointLog,
   from: UploadCheckpoint | undefined,
 ): SuspendableStagedBlob {
-  const staging = new BlockStaging(target, layout, log, from?.parts ?? []);
-  return {
-    write: (chunk, signal) => staging.write(chunk, signal),
-    commit: (signal) => staging.commit(signal),
-    abort: () => staging.abort(),
-    retryFailed: () => staging.retryFailed(),
-    suspend: () => staging.suspend(),
-    suspendLoses: true,
-    checkpoints: log,
-  };
+  return checkpointedView(new BlockStaging(target, layout, log, from?.parts ?? []), log);
 }
 
 /** Put Blob of the whole blob, at commit; one a concurrent upload committed first is success. */
@@ -107,17 +95,10 @@ class BlockStaging implements StagedBlob {
     );
   }
 
-  /**
-   * Lets the blocks on their way be staged and saves the checkpoint after them; with none saved there is
-   * nothing another process could continue, and the upload is aborted.
-   */
+  /** Leaves the upload to its checkpoint (`suspendToCheckpoint`); without a log it is aborted. */
   async suspend(): Promise<void> {
-    const log = this.#log;
-    if (log === undefined) return this.abort();
-    await this.#pipeline.drain();
-    await log.flush();
-    if (log.savedOffset === 0) return this.abort();
-    await this.#pipeline.cancel();
+    if (this.#log === undefined) return this.abort();
+    await suspendToCheckpoint(this.#pipeline, this.#log, () => this.abort());
   }
 
   write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
