@@ -41,6 +41,8 @@ const AUDIENCE = 'cairn-artifact-cas';
 const BLOB_BYTES = 24 * MiB + 5;
 const SENT_BYTES = 20 * MiB;
 const PART_BYTES = 8 * MiB;
+/** How long a CAS keeps an interrupted upload in memory here (10 min by default). */
+const RESUME_WINDOW_MS = 1_000;
 
 let dir: string;
 let key: SigningKey;
@@ -59,7 +61,7 @@ beforeAll(async () => {
   await loadOrCreateFileStoreKey(storeKeyFile);
   const secretsDir = join(dir, 'secrets');
   secrets = createFileSecretStore({ directory: secretsDir, key: await readFile(storeKeyFile, 'utf8') });
-  await mkdir(join(dir, 'roots', 'resume'), { recursive: true });
+  await mkdir(join(dir, 'roots'), { recursive: true });
   for (const name of ['cas-1', 'cas-2']) {
     const [grpcPort, httpPort] = await freePorts(2);
     const configFile = join(dir, `${name}.json`);
@@ -71,6 +73,7 @@ beforeAll(async () => {
         tokens: { issuer: ISSUER, audience: AUDIENCE, keyFile },
         secrets: { kind: 'file', directory: secretsDir, keyFile: storeKeyFile },
         backends: { filesystemRoots: [join(dir, 'roots')] },
+        uploads: { resumeWindowMs: RESUME_WINDOW_MS },
       }),
     );
     const process = new ServiceProcess({
@@ -98,17 +101,25 @@ afterAll(() =>
   ),
 );
 
-const PROVIDERS: readonly [string, () => Promise<CrashTarget>, number][] = [
-  ['filesystem', async () => filesystemTarget(join(dir, 'roots', 'resume')), SENT_BYTES],
-  ['aws-s3', () => s3Target(required(swift).info, secrets), 2 * PART_BYTES],
-  ['azure-blob', () => azureTarget(required(azurite).info, secrets), 2 * PART_BYTES],
+/** Each case opens its own target (`id` keeps their backends and secrets apart). */
+const PROVIDERS: readonly [string, (id: string) => Promise<CrashTarget>, number][] = [
+  [
+    'filesystem',
+    async (id) => {
+      await mkdir(join(dir, 'roots', id));
+      return filesystemTarget(join(dir, 'roots', id));
+    },
+    SENT_BYTES,
+  ],
+  ['aws-s3', (id) => s3Target(required(swift).info, secrets, id), 2 * PART_BYTES],
+  ['azure-blob', (id) => azureTarget(required(azurite).info, secrets, id), 2 * PART_BYTES],
 ];
 
 describe('an upload whose CAS is killed', () => {
   it.each(PROVIDERS)(
     '%s: continues on another replica from where QueryWriteStatus there says, and stores the blob whole',
     async (provider, open, resumesAt) => {
-      const target = await open();
+      const target = await open(`killed-${provider}`);
       const [first, second] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
       try {
         const upload = await token(target, 'upload');
@@ -153,6 +164,60 @@ describe('an upload whose CAS is killed', () => {
         });
       } finally {
         await first.process.start();
+        await target.close();
+      }
+    },
+    120_000,
+  );
+});
+
+describe('an upload left on one replica past its resume window', () => {
+  it.each(PROVIDERS.filter(([provider]) => provider !== 'filesystem'))(
+    '%s: is left to its checkpoint, not aborted, and another replica finishes it',
+    async (provider, open, resumesAt) => {
+      const target = await open(`expired-${provider}`);
+      const [first, second] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
+      try {
+        const upload = await token(target, 'upload');
+        const blob = randomTestBlob(BLOB_BYTES);
+        const name = `uploads/${randomUUID()}/blobs/${blob.hex}/${blob.size}`;
+        const write = first.grpc.startWrite(upload);
+        for (let offset = 0; offset < SENT_BYTES; offset += MiB) {
+          await write.send({
+            resourceName: offset === 0 ? name : '',
+            writeOffset: offset,
+            data: blob.bytes.subarray(offset, offset + MiB),
+          });
+        }
+        const holds = await until(
+          async () => Number((await first.grpc.queryWriteStatus(upload, name)).committedSize) === SENT_BYTES,
+        );
+        expect(holds, 'the first CAS to hold what was sent').toBe(true);
+        const letGo = async () =>
+          (await first.process.logLines()).filter(
+            (line) => line.msg === 'upload session expired; left to its checkpoint for any replica',
+          ).length;
+        const before = await letGo();
+        write.call.cancel();
+        await write.response.catch(() => undefined);
+        // The first CAS lets go of its session once the window is over (and says so in its log).
+        const expired = await until(async () => (await letGo()) > before);
+        expect(expired, 'the session to expire on the first CAS').toBe(true);
+        expect(Number((await second.grpc.queryWriteStatus(upload, name)).committedSize)).toBe(resumesAt);
+        expect(await second.grpc.write(upload, name, blob.bytes, { offset: resumesAt, chunk: MiB })).toBe(
+          BigInt(blob.size),
+        );
+        const read = await second.grpc.read(
+          await token(target, 'download'),
+          `blobs/${blob.hex}/${blob.size}`,
+        );
+        expect(read.equals(blob.bytes)).toBe(true);
+        expect(await target.leftovers()).toEqual([]);
+        recordFigures(`${provider} upload resumed on another replica after the first let it go`, {
+          resumeWindowMs: RESUME_WINDOW_MS,
+          resumedAt: resumesAt,
+        });
+      } finally {
         await target.close();
       }
     },

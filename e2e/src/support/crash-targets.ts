@@ -74,9 +74,10 @@ export function ociTarget(registry: RegistryEndpoint, repository: string, chunkB
   };
 }
 
-export async function s3Target(info: SwiftInfo, secrets: SecretStore): Promise<CrashTarget> {
+/** `id` names the backend and its secret: one test file that opens several targets gives each its own. */
+export async function s3Target(info: SwiftInfo, secrets: SecretStore, id = 'crash-s3'): Promise<CrashTarget> {
   const inspection = await SwiftInspection.withNewBucket(info, 'crash/');
-  const secret = 'orgs/e2e/backends/crash-s3';
+  const secret = `orgs/e2e/backends/${id}`;
   await secrets.put(
     secret,
     {
@@ -89,7 +90,7 @@ export async function s3Target(info: SwiftInfo, secrets: SecretStore): Promise<C
   );
   return {
     provider: 'aws-s3',
-    backend: { id: 'crash-s3', provider: 'aws-s3', location: `${inspection.bucket}/crash` },
+    backend: { id, provider: 'aws-s3', location: `${inspection.bucket}/crash` },
     secret,
     leftovers: () => inspection.leftovers(),
     async holdsUploads(count) {
@@ -106,11 +107,15 @@ export async function s3Target(info: SwiftInfo, secrets: SecretStore): Promise<C
   };
 }
 
-export async function azureTarget(info: AzuriteInfo, secrets: SecretStore): Promise<CrashTarget> {
+export async function azureTarget(
+  info: AzuriteInfo,
+  secrets: SecretStore,
+  id = 'crash-azure',
+): Promise<CrashTarget> {
   const inspection = AzuriteInspection.withNewName(info, 'crash/');
   // The control plane's validation creates a container; here the test does.
   await inspection.container.createIfNotExists();
-  const secret = 'orgs/e2e/backends/crash-azure';
+  const secret = `orgs/e2e/backends/${id}`;
   await secrets.put(
     secret,
     { accountName: info.accountName, accountKey: info.accountKey, endpoint: info.endpoint },
@@ -118,7 +123,7 @@ export async function azureTarget(info: AzuriteInfo, secrets: SecretStore): Prom
   );
   return {
     provider: 'azure-blob',
-    backend: { id: 'crash-azure', provider: 'azure-blob', location: `${inspection.containerName}/crash` },
+    backend: { id, provider: 'azure-blob', location: `${inspection.containerName}/crash` },
     secret,
     leftovers: () => inspection.leftovers(),
     async holdsUploads(count) {

@@ -110,7 +110,13 @@ export async function startArtifactCas(
   const sessions = new UploadSessions({
     resumeWindowMs: config.uploads.resumeWindowMs,
     maxOpen: config.uploads.maxOpenSessions,
-    onExpired: (key, received) => logger.info('upload session expired', { session: key, received }),
+    onExpired: (key, received, continuable) =>
+      logger.info(
+        continuable
+          ? 'upload session expired; left to its checkpoint for any replica'
+          : 'upload session expired; aborted',
+        { session: key, received },
+      ),
     onAbortError: (error) => logger.warn('aborting an upload session failed', { error }),
   });
   const metrics = new CasMetrics(() => sessions.size);

@@ -49,8 +49,11 @@ export class UploadSession {
 export interface UploadSessionsOptions {
   readonly resumeWindowMs: number;
   readonly maxOpen: number;
-  /** Called when a session is aborted after its resume window, for logs. */
-  readonly onExpired?: (key: string, received: number) => void;
+  /**
+   * Called when a session's resume window is over, for logs: it is aborted, or suspended when another
+   * process can continue it (`continuable`).
+   */
+  readonly onExpired?: (key: string, received: number, continuable: boolean) => void;
   readonly onAbortError?: (error: unknown) => void;
 }
 
@@ -122,7 +125,7 @@ export class UploadSessions {
     if (this.#sessions.get(session.key) !== session) return;
     const timer = setTimeout(() => {
       if (this.#sessions.get(session.key) !== session || session.attached) return;
-      this.#options.onExpired?.(session.key, session.upload.received);
+      this.#options.onExpired?.(session.key, session.upload.received, session.upload.resumable);
       void this.#letGo(session);
     }, this.#options.resumeWindowMs);
     timer.unref();
