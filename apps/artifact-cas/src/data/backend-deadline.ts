@@ -1,11 +1,6 @@
-import {
-  type Driver,
-  isSuspendable,
-  type StagedBlob,
-  type StagedHash,
-  type SuspendableStagedBlob,
-} from '@cairn/backends';
+import type { Driver, StagedBlob } from '@cairn/backends';
 import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
+import { type StagedSteps, wrapDriver } from './wrap-driver.js';
 
 export interface CallDeadline {
   /** Longest one step may wait for the storage server. */
@@ -25,77 +20,27 @@ export interface CallDeadline {
  * (`backends.writeCheckTimeoutMs`, `sweeper.timeoutMs`).
  */
 export function withCallDeadline(driver: Driver, deadline: CallDeadline): Driver {
-  const sweep = driver.sweepLeftovers?.bind(driver);
-  const { resumable } = driver;
-  const timed = <T>(expired: AbortController, work: () => Promise<T>): Promise<T> =>
-    withinDeadline(expired, deadline, work);
-  return {
-    stage: async (blob, meta, signal) => {
+  return wrapDriver(driver, {
+    step: (work, signal) => {
       const expired = new AbortController();
-      const staged = await timed(expired, () =>
-        driver.stage(blob, meta, AbortSignal.any([signal, expired.signal])),
-      );
-      return boundStaged(staged, deadline);
+      return withinDeadline(expired, deadline, () => work(AbortSignal.any([signal, expired.signal])));
     },
-    read: async (hex, range, signal) => {
+    stream: async (open, signal) => {
       const expired = new AbortController();
       const linked = AbortSignal.any([signal, expired.signal]);
-      const chunks = await timed(expired, () => driver.read(hex, range, linked));
+      const chunks = await withinDeadline(expired, deadline, () => open(linked));
       return timedChunks(chunks, expired, deadline);
     },
-    stat: (hex, signal) => {
-      const expired = new AbortController();
-      return timed(expired, () => driver.stat(hex, AbortSignal.any([signal, expired.signal])));
-    },
-    checkWriteAccess: (signal) => driver.checkWriteAccess(signal),
-    ...(sweep ? { sweepLeftovers: sweep } : {}),
-    ...(resumable
-      ? {
-          resumable: {
-            open: async (blob, meta, key, signal) => {
-              const expired = new AbortController();
-              const resumed = await timed(expired, () =>
-                resumable.open(blob, meta, key, AbortSignal.any([signal, expired.signal])),
-              );
-              const { before } = resumed;
-              const boundBefore: StagedHash | undefined =
-                before && 'stagedBytes' in before
-                  ? {
-                      stagedBytes: (readSignal) => {
-                        const readExpired = new AbortController();
-                        return timedChunks(
-                          before.stagedBytes(AbortSignal.any([readSignal, readExpired.signal])),
-                          readExpired,
-                          deadline,
-                        );
-                      },
-                    }
-                  : before;
-              return {
-                size: resumed.size,
-                staged: boundStaged(resumed.staged, deadline),
-                ...(boundBefore ? { before: boundBefore } : {}),
-              };
-            },
-            size: (blob, key, signal) => {
-              const expired = new AbortController();
-              return timed(expired, () =>
-                resumable.size(blob, key, AbortSignal.any([signal, expired.signal])),
-              );
-            },
-          },
-        }
-      : {}),
-    close: () => driver.close(),
-  };
+    staged: (staged) => boundSteps(staged, deadline),
+    own: (work) => work(),
+  });
 }
 
 /**
- * A staged blob whose writes, commit, abort and suspend are bounded. Its drivers get the caller's signal
- * linked to one of the blob's own, fired when a step runs out: the upload is failed then, and its abort
- * follows.
+ * The steps of a staged upload, bounded. Its drivers get the caller's signal linked to one of the
+ * upload's own, fired when a step runs out: the upload is failed then, and its abort follows.
  */
-function boundStaged(staged: StagedBlob, deadline: CallDeadline): StagedBlob {
+function boundSteps(staged: StagedBlob, deadline: CallDeadline): StagedSteps {
   const expired = new AbortController();
   let linkedTo: AbortSignal | undefined;
   let linked: AbortSignal = expired.signal;
@@ -108,23 +53,16 @@ function boundStaged(staged: StagedBlob, deadline: CallDeadline): StagedBlob {
     return linked;
   };
   const retryFailed = staged.retryFailed?.bind(staged);
-  const bound: StagedBlob = {
+  return {
     // A step that ran out of time fired the driver's signal: its requests are cancelled, nothing to retry.
     ...(retryFailed ? { retryFailed: () => !expired.signal.aborted && retryFailed() } : {}),
-    ...(staged.checkpoints ? { checkpoints: staged.checkpoints } : {}),
     write: (chunk, signal) => withinDeadline(expired, deadline, () => staged.write(chunk, signalFor(signal))),
     commit: (signal) => withinDeadline(expired, deadline, () => staged.commit(signalFor(signal))),
-    // An abort runs on error paths, before the client hears of the error: past the bound the client is
-    // answered and the abort goes on by itself (its own cleanup bound ends it).
+    // An abort or a suspension runs on error paths, before the client hears of the error: past the bound
+    // the client is answered and the work goes on by itself (its own cleanup bound ends it).
     abort: () => answeredWithin(staged.abort(), deadline),
+    suspend: (suspend) => answeredWithin(suspend(), deadline),
   };
-  if (!isSuspendable(staged)) return bound;
-  const suspendable: SuspendableStagedBlob = {
-    ...bound,
-    suspend: () => answeredWithin(staged.suspend(), deadline),
-    ...(staged.suspendLoses ? { suspendLoses: true } : {}),
-  };
-  return suspendable;
 }
 
 /** Waits for cleanup work at most one bound; past it the work goes on by itself. */

@@ -1,11 +1,6 @@
-import {
-  type Driver,
-  isSuspendable,
-  type StagedBlob,
-  type StagedHash,
-  type SuspendableStagedBlob,
-} from '@cairn/backends';
+import type { Driver } from '@cairn/backends';
 import { CairnError, Code } from '@cairn/errors';
+import { wrapDriver } from './wrap-driver.js';
 
 /**
  * Keeps a backend's refusal of its own credentials from reading as a refusal of the caller's token. A
@@ -21,24 +16,6 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
       throw asBackendError(error, backendId);
     }
   };
-  const guardStaged = (staged: StagedBlob): StagedBlob => {
-    const retryFailed = staged.retryFailed?.bind(staged);
-    const guarded: StagedBlob = {
-      write: (chunk, signal) => guard(() => staged.write(chunk, signal)),
-      commit: (signal) => guard(() => staged.commit(signal)),
-      abort: () => guard(() => staged.abort()),
-      ...(retryFailed ? { retryFailed } : {}),
-      ...(staged.checkpoints ? { checkpoints: staged.checkpoints } : {}),
-    };
-    if (!isSuspendable(staged)) return guarded;
-    const suspendable: SuspendableStagedBlob = {
-      ...guarded,
-      suspend: () => guard(() => staged.suspend()),
-      ...(staged.suspendLoses ? { suspendLoses: true } : {}),
-    };
-    return suspendable;
-  };
-  const { resumable } = driver;
   async function* guardChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     try {
       yield* chunks;
@@ -46,35 +23,21 @@ export function withBackendErrors(driver: Driver, backendId: string): Driver {
       throw asBackendError(error, backendId);
     }
   }
-  const sweep = driver.sweepLeftovers?.bind(driver);
-  return {
-    stage: async (blob, meta, signal) => guardStaged(await guard(() => driver.stage(blob, meta, signal))),
-    read: async (hex, range, signal) => guardChunks(await guard(() => driver.read(hex, range, signal))),
-    stat: (hex, signal) => guard(() => driver.stat(hex, signal)),
-    checkWriteAccess: (signal) => guard(() => driver.checkWriteAccess(signal)),
-    ...(sweep ? { sweepLeftovers: (olderThanMs, signal) => guard(() => sweep(olderThanMs, signal)) } : {}),
-    ...(resumable
-      ? {
-          resumable: {
-            open: async (blob, meta, key, signal) => {
-              const resumed = await guard(() => resumable.open(blob, meta, key, signal));
-              const { before } = resumed;
-              const guardedBefore: StagedHash | undefined =
-                before && 'stagedBytes' in before
-                  ? { stagedBytes: (readSignal) => guardChunks(before.stagedBytes(readSignal)) }
-                  : before;
-              return {
-                size: resumed.size,
-                staged: guardStaged(resumed.staged),
-                ...(guardedBefore ? { before: guardedBefore } : {}),
-              };
-            },
-            size: (blob, key, signal) => guard(() => resumable.size(blob, key, signal)),
-          },
-        }
-      : {}),
-    close: () => guard(() => driver.close()),
-  };
+  return wrapDriver(driver, {
+    step: (work, signal) => guard(() => work(signal)),
+    stream: async (open, signal) => guardChunks(await guard(() => open(signal))),
+    staged: (staged) => {
+      const retryFailed = staged.retryFailed?.bind(staged);
+      return {
+        write: (chunk, signal) => guard(() => staged.write(chunk, signal)),
+        commit: (signal) => guard(() => staged.commit(signal)),
+        abort: () => guard(() => staged.abort()),
+        suspend: guard,
+        ...(retryFailed ? { retryFailed } : {}),
+      };
+    },
+    own: guard,
+  });
 }
 
 function asBackendError(error: unknown, backendId: string): unknown {
