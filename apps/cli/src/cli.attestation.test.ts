@@ -380,6 +380,25 @@ describe('on PostgreSQL, bundles only in the CAS (attestations.skipDbStorage)', 
     expect(again.stdout.toString()).toMatch(/^STATE +succeeded$/m);
   });
 
+  it('sends no step of a run to a control plane other than the one it was started on', async () => {
+    const cwd = await mkdtemp(join(stack.dir, 'moved-'));
+    const started = await json<{ runId: string }>(flow, ['attestation', 'init', '--workflow', 'moved'], {
+      cwd,
+    });
+    const elsewhere = { cwd, env: { CAIRN_CONTROLPLANE_ADDRESS: '127.0.0.1:1' } };
+    for (const args of [['status'], ['add', '--name', 'note', '--value', 'text'], ['reset']]) {
+      const refused = await step(flow, ['attestation', ...args], elsewhere);
+      expect(refused.code, args.join(' ')).toBe(ExitCode.Failure);
+      expect(refused.stderr).toBe(
+        `cairn: run ${started.runId} in ${join(cwd, '.cairn-attestation.json')} was started on the control plane at ${flow.env.CAIRN_CONTROLPLANE_ADDRESS}, not at 127.0.0.1:1 (from CAIRN_CONTROLPLANE_ADDRESS); run this step with --controlplane-address ${flow.env.CAIRN_CONTROLPLANE_ADDRESS}, or remove ${join(cwd, '.cairn-attestation.json')} and start again with \`cairn attestation init\`\n`,
+      );
+    }
+    // Nothing was lost: the run goes on where it was started.
+    const status = await step(flow, ['attestation', 'status'], { cwd });
+    expect(status.code).toBe(0);
+    expect(status.stdout.toString()).toMatch(/^STATE +initialized$/m);
+  });
+
   it('refuses an invalid SBOM, a file missing for its kind, and a second material of the same name', async () => {
     expect((await step(flow, ['attestation', 'init', '--workflow', 'refusals'])).code).toBe(0);
     await writeFile(

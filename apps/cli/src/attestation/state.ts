@@ -22,6 +22,8 @@ export interface RunReference {
   readonly origin: string;
   /** The state file, when the run came from one (push and reset remove it). */
   readonly stateFile?: string;
+  /** The control plane the state file says the run lives on. */
+  readonly controlPlane?: string;
 }
 
 export function stateFile(context: CommandContext): string {
@@ -47,7 +49,7 @@ export async function runReference(context: CommandContext): Promise<RunReferenc
       { details: { reason: 'no_attestation' } },
     );
   }
-  return { runId: state.runId, origin: path, stateFile: path };
+  return { runId: state.runId, origin: path, stateFile: path, controlPlane: state.controlPlane };
 }
 
 export async function readState(path: string): Promise<LocalState | undefined> {

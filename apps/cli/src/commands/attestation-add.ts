@@ -11,11 +11,11 @@ import {
 import { CairnError, Code } from '@cairn/errors';
 import { parseAnnotations } from '../attestation/annotations.js';
 import { printMaterials } from '../attestation/print-materials.js';
+import { connectRunControlPlane } from '../attestation/run-control-plane.js';
 import { type AddMaterialSource, runs } from '../attestation/runs.js';
 import { runReference } from '../attestation/state.js';
 import { openCas } from '../cas-connection.js';
 import { type CommandContext, optionalString, repeated, requiredString } from '../context.js';
-import { connectControlPlane } from '../controlplane/controlplane-connection.js';
 import { formatSize } from '../sizes.js';
 import { UsageError } from '../usage-error.js';
 
@@ -34,7 +34,7 @@ export async function run(context: CommandContext): Promise<void> {
   const annotations = parseAnnotations(repeated(context, 'annotation'), context.command);
   const reference = await runReference(context);
   const signal = context.io.signal ?? new AbortController().signal;
-  const connection = await connectControlPlane(context);
+  const connection = await connectRunControlPlane(context, reference);
   try {
     const api = (client: Parameters<Parameters<typeof connection.run>[0]>[0]) => runs(client, signal);
     const gettingRun = connection.run((client) => api(client).get(reference.runId));

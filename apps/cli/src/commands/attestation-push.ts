@@ -9,10 +9,10 @@ import {
 import { CairnError, Code } from '@cairn/errors';
 import { writeFileAtomically } from '../atomic-file.js';
 import { parseAnnotations } from '../attestation/annotations.js';
+import { withRunControlPlane } from '../attestation/run-control-plane.js';
 import { runs } from '../attestation/runs.js';
 import { removeState, runReference } from '../attestation/state.js';
 import { type CommandContext, repeated, requiredString } from '../context.js';
-import { withControlPlane } from '../controlplane/controlplane-connection.js';
 import { readInputFile } from '../input-file.js';
 import { printResult } from '../output.js';
 
@@ -30,7 +30,7 @@ export async function run(context: CommandContext): Promise<void> {
     },
   );
   const reference = await runReference(context);
-  const stored = await withControlPlane(context, async (client, signal) => {
+  const stored = await withRunControlPlane(context, reference, async (client, signal) => {
     const api = runs(client, signal);
     const { run: current, materials } = await api.get(reference.runId);
     if (current.state !== 'initialized') {

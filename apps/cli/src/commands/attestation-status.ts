@@ -1,14 +1,14 @@
 import { materialTable } from '../attestation/print-materials.js';
+import { withRunControlPlane } from '../attestation/run-control-plane.js';
 import { runs } from '../attestation/runs.js';
 import { runReference } from '../attestation/state.js';
 import { type CommandContext, flag } from '../context.js';
-import { withControlPlane } from '../controlplane/controlplane-connection.js';
 import { printResult, renderFields } from '../output.js';
 
 export async function run(context: CommandContext): Promise<void> {
   const reference = await runReference(context);
   const full = flag(context, 'full');
-  const { run: current, materials } = await withControlPlane(context, (client, signal) =>
+  const { run: current, materials } = await withRunControlPlane(context, reference, (client, signal) =>
     runs(client, signal).get(reference.runId),
   );
   printResult(context, {
