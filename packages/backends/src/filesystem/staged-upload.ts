@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { sha256Hex } from '@cairn/digest';
 import { CairnError, Code, throwIfAborted } from '@cairn/errors';
 import { tryLock } from 'fs-native-extensions';
 import { OPERATION_ABORT_WORDING } from '../core/cancellation.js';
@@ -222,7 +223,7 @@ const STAGED_READ_BYTES = 1024 * 1024;
 
 /** The staging file of an upload key: the blob's hex prefix (for people) and a digest of the key. */
 export function keyedStagingPath(layout: Layout, blob: BlobRef, key: string): string {
-  const keyDigest = createHash('sha256').update(key).digest('hex').slice(0, 32);
+  const keyDigest = sha256Hex(key).slice(0, 32);
   return layout.stagingPath(`${blob.hex.slice(0, 12)}-${keyDigest}${PARTIAL_SUFFIX}`);
 }
 

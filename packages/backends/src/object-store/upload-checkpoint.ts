@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@cairn/digest';
 // zod/mini: the CLI reaches this module through the provider registry, and full zod costs it start-up time.
 import * as z from 'zod/mini';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
@@ -32,7 +32,7 @@ export interface CheckpointObjects {
 
 /** An upload's checkpoint key: a hash of its resume key, which names the organisation and the upload. */
 export function checkpointKey(location: ObjectLocation, resumeKey: string): string {
-  return `${checkpointsPrefix(location)}${createHash('sha256').update(resumeKey).digest('hex')}`;
+  return `${checkpointsPrefix(location)}${sha256Hex(resumeKey)}`;
 }
 
 const stored = z.strictObject({

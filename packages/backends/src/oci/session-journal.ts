@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256Hex } from '@cairn/digest';
 import { throwIfAborted } from '@cairn/errors';
 import { OPERATION_ABORT_WORDING } from '../core/cancellation.js';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
@@ -33,7 +34,7 @@ export class SessionJournal {
 
   /** `repository` identifies the registry and repository (the location's canonical form). */
   constructor(journalDir: string, repository: string) {
-    const id = createHash('sha256').update(repository).digest('hex').slice(0, 16);
+    const id = sha256Hex(repository).slice(0, 16);
     this.dir = join(journalDir, `oci-${id}`);
   }
 
