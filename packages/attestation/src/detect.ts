@@ -1,7 +1,8 @@
 import { claimedJsonFormat } from './json-formats.js';
 import { looksLikeJunit } from './junit.js';
 import type { MaterialKind } from './kinds.js';
-import { decodeUtf8, MAX_CHECKED_BYTES, parseJson } from './validate.js';
+import { MaterialContent } from './material-content.js';
+import { MAX_CHECKED_BYTES } from './validate.js';
 
 // File names that declare a format. Content decides first; a name only decides for content that claims no
 // format, so that `validateMaterial` then refuses it saying why rather than storing a broken report as
@@ -26,14 +27,19 @@ export interface DetectOptions {
  * file is the caller's STRING. Run `validateMaterial` on the result: detection reads what a document
  * claims to be, validation checks it.
  */
-export function detectKind(bytes: Uint8Array, fileName = '', options: DetectOptions = {}): MaterialKind {
+export function detectKind(
+  content: Uint8Array | MaterialContent,
+  fileName = '',
+  options: DetectOptions = {},
+): MaterialKind {
+  const material = MaterialContent.of(content);
   const byName = NAMED_FORMATS.find(([pattern]) => pattern.test(fileName))?.[1];
-  if (bytes.byteLength > (options.maxBytes ?? MAX_CHECKED_BYTES)) return byName ?? 'ARTIFACT';
-  const text = decodeUtf8(bytes);
+  if (material.bytes.byteLength > (options.maxBytes ?? MAX_CHECKED_BYTES)) return byName ?? 'ARTIFACT';
+  const { text } = material;
   if (text === undefined) return byName ?? 'ARTIFACT';
   const start = text.trimStart()[0];
   if (start === '{' || start === '[') {
-    const parsed = parseJson(text);
+    const parsed = material.json(text);
     if (parsed.ok) return claimedJsonFormat(parsed.value) ?? byName ?? 'EVIDENCE';
   } else if (start === '<' && looksLikeJunit(text)) {
     return 'JUNIT_XML';

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { formatDigest, sha256Hex } from '@cairn/digest';
 
 /** `sha256:<64 lower-case hex>` of some bytes (a string is hashed as its UTF-8 bytes). */
 export function digestOf(content: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  return formatDigest(sha256Hex(content));
 }
 
 /** The bytes an inline location holds: a STRING material's text as UTF-8, any other kind's base64 decoded. */

@@ -13,6 +13,7 @@ export {
   type MaterialKind,
   parseMaterialKind,
 } from './kinds.js';
+export { MaterialContent } from './material-content.js';
 export {
   checkInlineMaterial,
   checkMaterialContent,

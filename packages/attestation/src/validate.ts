@@ -3,6 +3,7 @@ import { parseImageReference } from './image-reference.js';
 import { checkCycloneDx, checkOpenVex, checkSarif, checkSpdx } from './json-formats.js';
 import { checkJunit } from './junit.js';
 import { describeKind, type MaterialKind } from './kinds.js';
+import { MaterialContent } from './material-content.js';
 
 /**
  * The most bytes Cairn reads to check or detect a material's format: 64 MiB. Evidence a CI job attaches
@@ -24,8 +25,14 @@ export interface ValidateOptions {
  * when a material that must be parsed is over the cap. `ARTIFACT` accepts any bytes; `STRING` any UTF-8
  * text; `EVIDENCE` any JSON; `CONTAINER_IMAGE` an image reference (its digest is not resolved here).
  */
-export function validateMaterial(kind: MaterialKind, bytes: Uint8Array, options: ValidateOptions = {}): void {
+export function validateMaterial(
+  kind: MaterialKind,
+  content: Uint8Array | MaterialContent,
+  options: ValidateOptions = {},
+): void {
   if (kind === 'ARTIFACT') return;
+  const material = MaterialContent.of(content);
+  const { bytes } = material;
   const name = options.name ?? 'the material';
   const maxBytes = options.maxBytes ?? MAX_CHECKED_BYTES;
   if (bytes.byteLength > maxBytes) {
@@ -36,7 +43,7 @@ export function validateMaterial(kind: MaterialKind, bytes: Uint8Array, options:
       { details: { reason: 'material_too_large_to_check' } },
     );
   }
-  const problem = findProblem(kind, bytes);
+  const problem = findProblem(kind, material);
   if (problem !== undefined) {
     throw new CairnError(Code.InvalidArgument, `${name} is not ${describeKind(kind)}: ${problem}`, {
       details: { reason: 'invalid_material', kind },
@@ -44,8 +51,8 @@ export function validateMaterial(kind: MaterialKind, bytes: Uint8Array, options:
   }
 }
 
-function findProblem(kind: Exclude<MaterialKind, 'ARTIFACT'>, bytes: Uint8Array): string | undefined {
-  const text = decodeUtf8(bytes);
+function findProblem(kind: Exclude<MaterialKind, 'ARTIFACT'>, material: MaterialContent): string | undefined {
+  const { text } = material;
   if (text === undefined) return 'it is not UTF-8 text';
   switch (kind) {
     case 'STRING':
@@ -57,7 +64,7 @@ function findProblem(kind: Exclude<MaterialKind, 'ARTIFACT'>, bytes: Uint8Array)
       parseImageReference(text);
       return undefined;
   }
-  const parsed = parseJson(text);
+  const parsed = material.json(text);
   if (!parsed.ok) return parsed.problem;
   switch (kind) {
     case 'EVIDENCE':
@@ -70,23 +77,6 @@ function findProblem(kind: Exclude<MaterialKind, 'ARTIFACT'>, bytes: Uint8Array)
       return checkSarif(parsed.value);
     case 'OPENVEX':
       return checkOpenVex(parsed.value);
-  }
-}
-
-/** UTF-8 text without a byte-order mark, or undefined when the bytes are not UTF-8. */
-export function decodeUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { ok: false, problem: `it is not JSON (${(error as Error).message})` };
   }
 }
 

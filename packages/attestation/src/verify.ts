@@ -10,8 +10,8 @@ import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@s
 import { BUNDLE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from './bundle-format.js';
 import { isJsonObject, quote } from './json-formats.js';
 import type { PublicKey } from './keys.js';
+import { decodeUtf8 } from './material-content.js';
 import { isCanonicalBase64, type Statement, statementProblem } from './statement.js';
-import { decodeUtf8 } from './validate.js';
 
 export interface VerifyOptions {
   /** How messages name the bundle, e.g. its file name or digest. */

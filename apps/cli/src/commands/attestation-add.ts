@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import {
   detectKind,
   MAX_CHECKED_BYTES,
+  MaterialContent,
   type MaterialKind,
   parseImageReference,
   parseMaterialKind,
@@ -141,9 +142,9 @@ async function materialSource(
   if (kind === 'STRING') return { kind, source: { inline: value } };
   const fileName = basename(path);
   // Read only when something looks at the bytes: an ARTIFACT for the CAS is streamed by the upload.
-  let head: Uint8Array | undefined;
+  let head: MaterialContent | undefined;
   const readFileHead = async () => {
-    head ??= await readHead(path, Math.min(info.size, MAX_CHECKED_BYTES));
+    head ??= new MaterialContent(await readHead(path, Math.min(info.size, MAX_CHECKED_BYTES)));
     return head;
   };
   const chosen =
@@ -164,7 +165,7 @@ async function materialSource(
         { details: { reason: 'inline_too_large' } },
       );
     }
-    return { kind: chosen, fileName, source: { inline: await readFileHead() } };
+    return { kind: chosen, fileName, source: { inline: (await readFileHead()).bytes } };
   }
   return { kind: chosen, file: path, fileName };
 }
