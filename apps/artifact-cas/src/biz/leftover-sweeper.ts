@@ -1,5 +1,6 @@
 import type { BlobStore, SweepReport } from '@cairn/backends';
 import type { BackendClaim, CasClaims } from '@cairn/cas-token';
+import { LRUCache } from 'lru-cache';
 import type { Lease } from '../data/leased-cache.js';
 
 export interface LeftoverSweeperOptions {
@@ -35,7 +36,7 @@ export class LeftoverSweeper {
   readonly #options: LeftoverSweeperOptions;
   readonly #clock: () => number;
   /** Backend key → when its last sweep started. */
-  readonly #started = new Map<string, number>();
+  readonly #started = new LRUCache<string, number>({ max: MAX_REMEMBERED });
   readonly #running = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
 
@@ -53,15 +54,10 @@ export class LeftoverSweeper {
     if (this.#stop.signal.aborted) return;
     const key = JSON.stringify([claims.backend.provider, claims.backend.id, claims.backend.location]);
     const now = this.#clock();
-    const last = this.#started.get(key);
+    const last = this.#started.peek(key);
     if (this.#running.has(key) || (last !== undefined && now - last < this.#options.periodMs)) return;
     if (this.#running.size >= (this.#options.maxConcurrent ?? 2)) return;
-    this.#started.delete(key);
     this.#started.set(key, now);
-    if (this.#started.size > MAX_REMEMBERED) {
-      const oldest = this.#started.keys().next();
-      if (!oldest.done) this.#started.delete(oldest.value);
-    }
     const sweep = this.#sweep(claims).finally(() => this.#running.delete(key));
     this.#running.set(key, sweep);
   }
