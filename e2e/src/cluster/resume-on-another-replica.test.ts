@@ -123,16 +123,7 @@ describe('an upload whose CAS is killed', () => {
       const [first, second] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
       try {
         const upload = await token(target, 'upload');
-        const blob = randomTestBlob(BLOB_BYTES);
-        const name = `uploads/${randomUUID()}/blobs/${blob.hex}/${blob.size}`;
-        const write = first.grpc.startWrite(upload);
-        for (let offset = 0; offset < SENT_BYTES; offset += MiB) {
-          await write.send({
-            resourceName: offset === 0 ? name : '',
-            writeOffset: offset,
-            data: blob.bytes.subarray(offset, offset + MiB),
-          });
-        }
+        const { blob, name, write } = await sendFirstBytes(first, upload);
         // The other replica sees what the first has stored for it (a staging file, a checkpoint).
         const seen = await until(async () => {
           const status = await second.grpc.queryWriteStatus(upload, name).catch(() => undefined);
@@ -179,16 +170,7 @@ describe('an upload left on one replica past its resume window', () => {
       const [first, second] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
       try {
         const upload = await token(target, 'upload');
-        const blob = randomTestBlob(BLOB_BYTES);
-        const name = `uploads/${randomUUID()}/blobs/${blob.hex}/${blob.size}`;
-        const write = first.grpc.startWrite(upload);
-        for (let offset = 0; offset < SENT_BYTES; offset += MiB) {
-          await write.send({
-            resourceName: offset === 0 ? name : '',
-            writeOffset: offset,
-            data: blob.bytes.subarray(offset, offset + MiB),
-          });
-        }
+        const { blob, name, write } = await sendFirstBytes(first, upload);
         const holds = await until(
           async () => Number((await first.grpc.queryWriteStatus(upload, name)).committedSize) === SENT_BYTES,
         );
@@ -224,6 +206,21 @@ describe('an upload left on one replica past its resume window', () => {
     120_000,
   );
 });
+
+/** Starts the upload of a fresh blob on `replica` and sends its first SENT_BYTES, leaving the call open. */
+async function sendFirstBytes(replica: (typeof replicas)[0], upload: string) {
+  const blob = randomTestBlob(BLOB_BYTES);
+  const name = `uploads/${randomUUID()}/blobs/${blob.hex}/${blob.size}`;
+  const write = replica.grpc.startWrite(upload);
+  for (let offset = 0; offset < SENT_BYTES; offset += MiB) {
+    await write.send({
+      resourceName: offset === 0 ? name : '',
+      writeOffset: offset,
+      data: blob.bytes.subarray(offset, offset + MiB),
+    });
+  }
+  return { blob, name, write };
+}
 
 function token(target: CrashTarget, role: 'upload' | 'download'): Promise<string> {
   const grant: CasGrant = {

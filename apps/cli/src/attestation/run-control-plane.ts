@@ -1,7 +1,11 @@
 import type { ControlPlaneClient } from '@cairn/controlplane-client';
 import { CairnError, Code } from '@cairn/errors';
 import type { CommandContext } from '../context.js';
-import { type ControlPlaneConnection, connectControlPlane } from '../controlplane/controlplane-connection.js';
+import {
+  type ControlPlaneConnection,
+  connectControlPlane,
+  runThenClose,
+} from '../controlplane/controlplane-connection.js';
 import type { RunReference } from './state.js';
 
 /**
@@ -32,10 +36,5 @@ export async function withRunControlPlane<T>(
   reference: RunReference,
   work: (client: ControlPlaneClient, signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
-  const connection = await connectRunControlPlane(context, reference);
-  try {
-    return await connection.run((client) => work(client, context.io.signal));
-  } finally {
-    connection.close();
-  }
+  return runThenClose(await connectRunControlPlane(context, reference), context, work);
 }

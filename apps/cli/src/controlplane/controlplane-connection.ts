@@ -85,7 +85,15 @@ export async function withControlPlane<T>(
   work: (client: ControlPlaneClient, signal: AbortSignal | undefined) => Promise<T>,
   as: 'organization' | 'admin' = 'organization',
 ): Promise<T> {
-  const connection = await connectControlPlane(context, as);
+  return runThenClose(await connectControlPlane(context, as), context, work);
+}
+
+/** Runs `work` on an open connection with the command's signal, and closes the connection. */
+export async function runThenClose<T>(
+  connection: ControlPlaneConnection,
+  context: CommandContext,
+  work: (client: ControlPlaneClient, signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
   try {
     return await connection.run((client) => work(client, context.io.signal));
   } finally {
