@@ -1,10 +1,6 @@
-import { CairnError, Code } from '@cairn/errors';
-import {
-  checkCredentialFields,
-  optionalBoolean,
-  optionalEndpoint,
-  requiredString,
-} from '../core/credential-fields.js';
+// zod/mini: see core/credential-fields.ts.
+import * as z from 'zod/mini';
+import { endpoint, flag, matching, parseCredentialFields, text } from '../core/credential-fields.js';
 
 /** Credentials of an `aws-s3` backend: an access key pair, a region, and for S3-compatible servers an endpoint. */
 export interface S3Credentials {
@@ -16,27 +12,24 @@ export interface S3Credentials {
   readonly forcePathStyle?: boolean;
 }
 
-const WHAT = 'aws-s3 credentials';
-
 const SHAPE = {
-  what: WHAT,
+  what: 'aws-s3 credentials',
   need: 'accessKeyId, secretAccessKey and region',
-  required: ['accessKeyId', 'secretAccessKey', 'region'],
   optional: ['endpoint', 'forcePathStyle'],
-} as const;
+};
+
+const SCHEMA = z.strictObject({
+  accessKeyId: text(),
+  secretAccessKey: text(),
+  region: matching(/^[a-z0-9-]{1,64}$/, 'must look like "us-east-1"'),
+  endpoint: z.optional(endpoint()),
+  forcePathStyle: z.optional(flag()),
+});
 
 export function parseS3Credentials(raw: unknown): S3Credentials {
-  const record = checkCredentialFields(raw, SHAPE);
-  const region = requiredString(record, 'region', WHAT);
-  if (!/^[a-z0-9-]{1,64}$/.test(region)) {
-    throw new CairnError(Code.InvalidArgument, `${WHAT}: "region" must look like "us-east-1"`);
-  }
-  const endpoint = optionalEndpoint(record, 'endpoint', WHAT);
-  const forcePathStyle = optionalBoolean(record, 'forcePathStyle', WHAT);
+  const { endpoint, forcePathStyle, ...keys } = parseCredentialFields(raw, SHAPE, SCHEMA);
   return {
-    accessKeyId: requiredString(record, 'accessKeyId', WHAT),
-    secretAccessKey: requiredString(record, 'secretAccessKey', WHAT),
-    region,
+    ...keys,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(forcePathStyle === undefined ? {} : { forcePathStyle }),
   };

@@ -1,10 +1,12 @@
 import { CairnError, Code } from '@cairn/errors';
+// zod/mini: see core/credential-fields.ts.
+import * as z from 'zod/mini';
 import {
-  type CredentialShape,
-  credentialsMessage,
-  fieldProblems,
-  optionalEndpoint,
-  requiredString,
+  credentialRecord,
+  endpoint,
+  matching,
+  parseCredentialFields,
+  text,
 } from '../core/credential-fields.js';
 
 /** A storage account's shared key, as Azurite and `az storage account keys list` give it. */
@@ -30,77 +32,59 @@ export interface AzureServicePrincipalCredentials {
 
 export type AzureCredentials = AzureSharedKeyCredentials | AzureServicePrincipalCredentials;
 
-const WHAT = 'azure-blob credentials';
-
-const SHARED_KEY = ['accountKey'];
-const SERVICE_PRINCIPAL = ['tenantId', 'clientId', 'clientSecret'];
-const SHAPE: CredentialShape = {
-  what: WHAT,
+const SHAPE = {
+  what: 'azure-blob credentials',
   need: "accountName and either accountKey (a shared key) or a service principal's tenantId, clientId and clientSecret",
-  required: ['accountName'],
   optional: ['endpoint', 'authorityHost'],
 };
 
-export function parseAzureCredentials(raw: unknown): AzureCredentials {
-  const record = checkShape(raw);
-  const accountName = requiredString(record, 'accountName', WHAT);
-  if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-    throw new CairnError(
-      Code.InvalidArgument,
-      `${WHAT}: "accountName" must be 3-24 lower-case letters and digits`,
-    );
-  }
-  const endpoint = optionalEndpoint(record, 'endpoint', WHAT);
-  const withEndpoint = endpoint === undefined ? {} : { endpoint };
-  if (record.accountKey !== undefined) {
-    const accountKey = requiredString(record, 'accountKey', WHAT);
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(accountKey)) {
-      throw new CairnError(
-        Code.InvalidArgument,
-        `${WHAT}: "accountKey" must be the base64 key of the account`,
-      );
-    }
-    return { kind: 'shared-key', accountName, accountKey, ...withEndpoint };
-  }
-  const authorityHost = optionalEndpoint(record, 'authorityHost', WHAT);
-  const tenantId = requiredString(record, 'tenantId', WHAT);
-  return {
-    kind: 'service-principal',
-    tenantId,
-    clientId: requiredString(record, 'clientId', WHAT),
-    clientSecret: requiredString(record, 'clientSecret', WHAT),
-    accountName,
-    ...withEndpoint,
-    ...(authorityHost === undefined ? {} : { authorityHost }),
-  };
-}
+const ACCOUNT = {
+  accountName: matching(/^[a-z0-9]{3,24}$/, 'must be 3-24 lower-case letters and digits'),
+  endpoint: z.optional(endpoint()),
+  /** The Entra authority for national clouds; read with either way to sign in, used by one. */
+  authorityHost: z.optional(endpoint()),
+};
+const SHARED_KEY = z.strictObject({
+  ...ACCOUNT,
+  accountKey: matching(/^[A-Za-z0-9+/]+={0,2}$/, 'must be the base64 key of the account'),
+});
+const SERVICE_PRINCIPAL = z.strictObject({
+  ...ACCOUNT,
+  tenantId: text(),
+  clientId: text(),
+  clientSecret: text(),
+});
+const PRINCIPAL_FIELDS = ['tenantId', 'clientId', 'clientSecret'];
 
 /**
- * The record, once it holds accountName and exactly one way to sign in, every field of it present, and
- * nothing unknown; otherwise one INVALID_ARGUMENT listing every field that is missing, not text or unknown.
+ * Shared-key or service-principal credentials, chosen by the fields present: mixing the two is refused,
+ * and with neither the message says what either would take.
  */
-function checkShape(raw: unknown): Readonly<Record<string, unknown>> {
-  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new CairnError(
-      Code.InvalidArgument,
-      `${WHAT} need ${SHAPE.need}, as the fields of one object of strings`,
-    );
-  }
-  const record = (raw ?? {}) as Readonly<Record<string, unknown>>;
-  const present = (field: string) => record[field] !== undefined;
-  const usesKey = SHARED_KEY.some(present);
-  const usesPrincipal = SERVICE_PRINCIPAL.some(present);
+export function parseAzureCredentials(raw: unknown): AzureCredentials {
+  const record = credentialRecord(raw, SHAPE);
+  const usesKey = record.accountKey !== undefined;
+  const usesPrincipal = PRINCIPAL_FIELDS.some((field) => record[field] !== undefined);
   if (usesKey && usesPrincipal) {
     throw new CairnError(
       Code.InvalidArgument,
-      `${WHAT} must hold either "accountKey" or a service principal ("tenantId", "clientId", "clientSecret"), not both; remove one`,
+      `${SHAPE.what} must hold either "accountKey" or a service principal ("tenantId", "clientId", "clientSecret"), not both; remove one`,
     );
   }
-  const required = [...SHAPE.required, ...(usesKey ? SHARED_KEY : usesPrincipal ? SERVICE_PRINCIPAL : [])];
-  const known = [...SHAPE.required, ...SHARED_KEY, ...SERVICE_PRINCIPAL, ...SHAPE.optional];
-  // Neither way to sign in given: say what either would take.
-  const choice = usesKey || usesPrincipal ? [] : [`accountKey or ${SERVICE_PRINCIPAL.join('/')}`];
-  const problems = fieldProblems(record, required, known, choice);
-  if (problems !== '') throw new CairnError(Code.InvalidArgument, credentialsMessage(SHAPE, problems));
-  return record;
+  if (usesKey) {
+    const { endpoint, accountName, accountKey } = parseCredentialFields(record, SHAPE, SHARED_KEY);
+    return { kind: 'shared-key', accountName, accountKey, ...(endpoint === undefined ? {} : { endpoint }) };
+  }
+  if (!usesPrincipal) {
+    // Neither way to sign in given: say what either would take.
+    parseCredentialFields(record, SHAPE, z.strictObject(ACCOUNT), [
+      `accountKey or ${PRINCIPAL_FIELDS.join('/')}`,
+    ]);
+  }
+  const { endpoint, authorityHost, ...principal } = parseCredentialFields(record, SHAPE, SERVICE_PRINCIPAL);
+  return {
+    kind: 'service-principal',
+    ...principal,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(authorityHost === undefined ? {} : { authorityHost }),
+  };
 }
