@@ -100,7 +100,9 @@ export class UploadSessions {
       const { upload, backend } = await create();
       const session = new UploadSession(key, upload, backend);
       if (this.#closed) {
-        await session.dispose(true);
+        // Shut down while it opened: it may have been continued from another replica's checkpoint, which
+        // stays for the next one.
+        await this.#letGo(session);
         this.#refuseIfClosed();
       }
       this.#sessions.set(key, session);

@@ -25,7 +25,7 @@ import { checkpointedStaging } from '../object-store/checkpointed-staging.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
-import type { CheckpointObjects } from '../object-store/upload-checkpoint.js';
+import { type CheckpointObjects, MAX_CHECKPOINT_BYTES } from '../object-store/upload-checkpoint.js';
 import { createS3Client, endpointLabel } from './client.js';
 import type { S3Credentials } from './credentials.js';
 import { fromS3Error, httpStatus, type S3ErrorContext } from './errors.js';
@@ -112,7 +112,7 @@ export class S3Driver implements Driver {
     return {
       read: async (key, signal) => {
         try {
-          return await this.#getObject(key, signal);
+          return await this.#getObject(key, signal, MAX_CHECKPOINT_BYTES + 1);
         } catch (error) {
           if (errorName(error) === 'NoSuchKey') return undefined;
           throw fromS3Error(error, this.#errors);
@@ -223,10 +223,11 @@ export class S3Driver implements Driver {
     this.#client.destroy();
   }
 
-  /** A small object, whole. */
-  async #getObject(key: string, signal: AbortSignal): Promise<Buffer> {
+  /** A small object, whole, or its first `atMost` bytes. */
+  async #getObject(key: string, signal: AbortSignal, atMost?: number): Promise<Buffer> {
+    const range = atMost === undefined ? {} : { Range: `bytes=0-${atMost - 1}` };
     const response = await this.#client.send(
-      new GetObjectCommand({ Bucket: this.#location.container, Key: key }),
+      new GetObjectCommand({ Bucket: this.#location.container, Key: key, ...range }),
       { abortSignal: signal },
     );
     const chunks: Uint8Array[] = [];

@@ -19,7 +19,7 @@ import { checkpointedStaging } from '../object-store/checkpointed-staging.js';
 import { blobKey, type ObjectLocation, probesPrefix } from '../object-store/location.js';
 import { type PartLayout, partSizeFor } from '../object-store/part-pipeline.js';
 import { emptyBody, streamBody } from '../object-store/response-body.js';
-import type { CheckpointObjects } from '../object-store/upload-checkpoint.js';
+import { type CheckpointObjects, MAX_CHECKPOINT_BYTES } from '../object-store/upload-checkpoint.js';
 import { blobServiceUrl, createContainerClient } from './client.js';
 import type { AzureCredentials } from './credentials.js';
 import {
@@ -107,9 +107,11 @@ export class AzureBlobDriver implements Driver {
     return {
       read: async (key, signal) => {
         try {
-          return await this.#container.getBlockBlobClient(key).downloadToBuffer(0, undefined, {
-            abortSignal: signal,
-          });
+          const object = this.#container.getBlockBlobClient(key);
+          const { contentLength = 0 } = await object.getProperties({ abortSignal: signal });
+          const count = Math.min(contentLength, MAX_CHECKPOINT_BYTES + 1);
+          if (count === 0) return new Uint8Array(0);
+          return await object.downloadToBuffer(0, count, { abortSignal: signal });
         } catch (error) {
           if (azureStatus(error) === 404) return undefined;
           throw fromAzureError(error, this.#errors);

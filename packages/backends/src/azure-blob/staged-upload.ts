@@ -71,8 +71,6 @@ class BlockStaging implements StagedBlob {
   readonly #uploadTag = randomUUID().replaceAll('-', '');
   /** Ids of the blocks before the checkpoint this upload continues from. */
   readonly #storedIds: readonly string[];
-  /** Tags of the uploads whose blocks this one took over, which an abort discards too. */
-  readonly #takenOverTags: ReadonlySet<string>;
   readonly #log: CheckpointLog | undefined;
   #staged: boolean;
   #aborted = false;
@@ -85,7 +83,6 @@ class BlockStaging implements StagedBlob {
   ) {
     this.#log = log;
     this.#storedIds = storedIds;
-    this.#takenOverTags = new Set(storedIds.map(tagOf));
     this.#staged = storedIds.length > 0;
     this.#pipeline = new PartPipeline(
       target.size,
@@ -148,9 +145,12 @@ class BlockStaging implements StagedBlob {
     await this.#log?.remove().catch(() => undefined);
     if (!this.#staged) return;
     try {
+      // Only a blob holding nothing but our own blocks is deleted. Blocks taken over from a checkpoint may
+      // still be their writer's (a client that drove two replicas at once): deleting them could race that
+      // writer's commit and delete a blob it was told is stored. They are the leftover sweep's once idle.
       await discardStagedBlocks(
         this.target.blob,
-        (id) => this.#isOurs(id),
+        (id) => tagOf(id) === this.#uploadTag,
         AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
       );
     } catch (error) {
@@ -187,11 +187,6 @@ class BlockStaging implements StagedBlob {
       this.#storedIds[index] ??
       Buffer.from(`${this.#uploadTag}-${String(index).padStart(6, '0')}`).toString('base64')
     );
-  }
-
-  #isOurs(blockId: string): boolean {
-    const tag = tagOf(blockId);
-    return tag === this.#uploadTag || this.#takenOverTags.has(tag);
   }
 }
 

@@ -114,7 +114,13 @@ export class BlobUpload {
     }
     if (this.#state === 'writing') this.#state = 'open';
     // Counted once the driver took the chunk: after a failure it may keep the upload going from here.
-    this.#hashTaken(chunk);
+    try {
+      this.#hashTaken(chunk);
+    } catch (error) {
+      // The driver holds bytes the hash may not have counted: nothing can continue from here.
+      await this.abort();
+      throw CairnError.from(error);
+    }
   }
 
   /** Hashes a chunk the driver took, handing the hash state over at every checkpoint it crosses. */

@@ -32,6 +32,16 @@ const NL_OFFSET = 32;
 const NH_OFFSET = 36;
 const NUM_OFFSET = 104;
 const MD_LEN_OFFSET = 108;
+/**
+ * What each context is given: sizeof(SHA256_CTX) and a margin filled with GUARD. A libcrypto whose struct
+ * were larger would write into the margin, not past the buffer into the heap, and the self test would see it.
+ */
+const CTX_BUFFER = 256;
+const GUARD = 0xa5;
+
+function newContext(): Uint8Array {
+  return new Uint8Array(CTX_BUFFER).fill(GUARD, CTX_SIZE);
+}
 
 let opening: Promise<ResumableSha256Factory | { unavailable: string }> | undefined;
 
@@ -63,15 +73,19 @@ async function load(): Promise<ResumableSha256Factory | { unavailable: string }>
   }
 }
 
-/** Hashes across an export and a resume and compares with node's hash, so a changed struct is caught. */
-function selfTest(factory: ResumableSha256Factory): boolean {
+/**
+ * Hashes across an export and a resume and compares with node's hash, and checks that no call wrote past
+ * sizeof(SHA256_CTX), so a changed struct is caught before any upload uses it.
+ */
+function selfTest(factory: OpenSslSha256Factory): boolean {
   const bytes = Buffer.from('resumable sha-256 self test, long enough to cross a 64-byte block: '.repeat(3));
   const first = factory.create();
   first.update(bytes.subarray(0, 100));
   const second = factory.resume(first.exportState(), 100);
-  if (second === undefined) return false;
+  if (second === undefined || !first.marginIntact) return false;
   second.update(bytes.subarray(100));
-  return second.digestHex() === createHash('sha256').update(bytes).digest('hex');
+  const matches = second.digestHex() === createHash('sha256').update(bytes).digest('hex');
+  return matches && second.marginIntact;
 }
 
 type Init = (ctx: Uint8Array) => number;
@@ -85,16 +99,17 @@ class OpenSslSha256Factory implements ResumableSha256Factory {
     private readonly finalFn: Final,
   ) {}
 
-  create(): ResumableSha256 {
-    const ctx = new Uint8Array(CTX_SIZE);
+  create(): OpenSslSha256 {
+    const ctx = newContext();
     if (this.init(ctx) !== 1) throw new Error('SHA256_Init failed');
     return new OpenSslSha256(ctx, 0, this.updateFn, this.finalFn);
   }
 
-  resume(state: Uint8Array, bytesHashed: number): ResumableSha256 | undefined {
+  resume(state: Uint8Array, bytesHashed: number): OpenSslSha256 | undefined {
     if (state.byteLength !== CTX_SIZE || !Number.isSafeInteger(bytesHashed) || bytesHashed < 0)
       return undefined;
-    const ctx = Uint8Array.from(state);
+    const ctx = newContext();
+    ctx.set(state);
     const view = new DataView(ctx.buffer);
     const bits = view.getUint32(NH_OFFSET, true) * 2 ** 32 + view.getUint32(NL_OFFSET, true);
     const pending = view.getUint32(NUM_OFFSET, true);
@@ -132,7 +147,12 @@ class OpenSslSha256 implements ResumableSha256 {
 
   exportState(): Uint8Array {
     this.#expectRunning();
-    return Uint8Array.from(this.ctx);
+    return this.ctx.slice(0, CTX_SIZE);
+  }
+
+  /** Whether OpenSSL kept within sizeof(SHA256_CTX) of this context (for the self test). */
+  get marginIntact(): boolean {
+    return this.ctx.subarray(CTX_SIZE).every((byte) => byte === GUARD);
   }
 
   digestHex(): string {

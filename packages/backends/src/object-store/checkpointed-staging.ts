@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type {
   BlobMeta,
   BlobRef,
@@ -91,7 +93,14 @@ export async function suspendToCheckpoint(
   log: CheckpointLog,
   abort: () => Promise<void>,
 ): Promise<void> {
-  await pipeline.drain();
+  // A part the storage server never answers must not hold the suspension, and the part buffers, for
+  // ever: past the cleanup bound what is still on its way is cancelled, and the checkpoint stays before it.
+  const waited = new AbortController();
+  await Promise.race([
+    pipeline.drain(),
+    sleep(CLEANUP_TIMEOUT_MS, undefined, { signal: waited.signal }).catch(() => undefined),
+  ]);
+  waited.abort();
   await log.flush();
   if (log.savedOffset === 0) return abort();
   await pipeline.cancel();

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { openResumableSha256, type ResumableSha256Factory } from '../core/resumable-sha256.js';
-import { CheckpointLog, type CheckpointObjects, checkpointKey, readCheckpoint } from './upload-checkpoint.js';
+import {
+  CheckpointLog,
+  type CheckpointObjects,
+  checkpointKey,
+  MAX_CHECKPOINT_BYTES,
+  readCheckpoint,
+} from './upload-checkpoint.js';
 
 const live = new AbortController().signal;
 const blob = { hex: 'ab'.repeat(32), size: 1000 };
@@ -178,6 +184,15 @@ describe('readCheckpoint', () => {
     const objects = await savedAt(2 * PART, {
       hashState: Buffer.from(await stateAfter(PART)).toString('base64'),
     });
+    expect(await readCheckpoint(objects, 'k', blob, PART, await sha(), live)).toBeUndefined();
+  });
+
+  it('ignores an object larger than any checkpoint, even one that would parse', async () => {
+    const objects = await savedAt(2 * PART);
+    const saved = (await objects.read('k', live)) as Uint8Array;
+    const padded = Buffer.concat([saved, Buffer.alloc(MAX_CHECKPOINT_BYTES + 1 - saved.byteLength, ' ')]);
+    expect(JSON.parse(padded.toString()).offset).toBe(2 * PART);
+    await objects.write('k', padded, live);
     expect(await readCheckpoint(objects, 'k', blob, PART, await sha(), live)).toBeUndefined();
   });
 

@@ -23,8 +23,16 @@ export interface UploadCheckpoint {
   readonly hashState: Uint8Array;
 }
 
+/**
+ * The most a checkpoint object may hold: 4 MiB, far above the 10,000 ETags of an S3 upload's parts (about
+ * 0.4 MiB) or Azure's 50,000 block ids (about 3 MiB). A larger object there is not one of ours: it is
+ * not read whole, and the upload starts again (and saves its own checkpoint over it).
+ */
+export const MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+
 /** The small objects checkpoints are kept in, by the provider's own requests. */
 export interface CheckpointObjects {
+  /** The object, or its first MAX_CHECKPOINT_BYTES + 1 bytes when it is larger; undefined when there is none. */
   read(key: string, signal: AbortSignal): Promise<Uint8Array | undefined>;
   write(key: string, body: Uint8Array, signal: AbortSignal): Promise<void>;
   remove(key: string, signal: AbortSignal): Promise<void>;
@@ -60,7 +68,7 @@ export async function readCheckpoint(
   signal: AbortSignal,
 ): Promise<{ checkpoint: UploadCheckpoint; hash: ResumableSha256 } | undefined> {
   const body = await objects.read(key, signal);
-  if (body === undefined) return undefined;
+  if (body === undefined || body.byteLength > MAX_CHECKPOINT_BYTES) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(body).toString('utf8'));
