@@ -89,7 +89,14 @@ describe('aws-s3 provider: credentials', () => {
       { ...valid, endpoint: `https://user:${SECRET}@s3.example.test` },
       /"endpoint"/,
     ],
-    ['a non-boolean path style', { ...valid, forcePathStyle: 'yes' }, /"forcePathStyle"/],
+    [
+      'a non-boolean path style',
+      { ...valid, forcePathStyle: 'yes' },
+      /"forcePathStyle" must be true or false$/,
+    ],
+    ['a blank access key id', { ...valid, accessKeyId: '  ' }, /missing: accessKeyId/],
+    ['a blank endpoint', { ...valid, endpoint: ' ' }, /: "endpoint" must not be blank$/],
+    ['a blank path style', { ...valid, forcePathStyle: '' }, /"forcePathStyle" must be true or false$/],
   ])('refuses %s, naming the field but never a value', (_, raw, field) => {
     const error = refusal(() => awsS3Provider.parseCredentials(raw));
     expect(error.code).toBe(Code.InvalidArgument);

@@ -18,9 +18,9 @@ export interface CredentialShape {
   readonly optional: readonly string[];
 }
 
-/** Text other than blanks: a blank field reads as missing. */
+/** Text other than blanks: a blank required field reads as missing. */
 export function text() {
-  return z.string().check(z.refine((value) => value.trim() !== ''));
+  return z.string().check(z.refine((value) => value.trim() !== '', 'must not be blank'));
 }
 
 /** Text that must also match `pattern`; `rule` ends the message, e.g. `must look like "us-east-1"`. */
@@ -98,7 +98,8 @@ export function parseCredentialFields<T>(
     }
     const field = String(issue.path[0]);
     const value = record[field];
-    if (value === undefined || (typeof value === 'string' && value.trim() === '')) missing.push(field);
+    const blank = typeof value === 'string' && value.trim() === '';
+    if (value === undefined || (blank && !shape.optional.includes(field))) missing.push(field);
     else if (issue.code === 'invalid_type' || issue.code === 'invalid_union') notText.push(field);
     else broken ??= `${shape.what}: "${field}" ${issue.message}`;
   }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type {
   BlobMeta,
@@ -89,18 +88,20 @@ export function checkpointedView(staging: CheckpointedParts, log: CheckpointLog)
  * process could continue, and the upload is aborted instead.
  */
 export async function suspendToCheckpoint(
-  pipeline: PartPipeline,
-  log: CheckpointLog,
+  pipeline: Pick<PartPipeline, 'drain' | 'cancel'>,
+  log: Pick<CheckpointLog, 'flush' | 'savedOffset'>,
   abort: () => Promise<void>,
 ): Promise<void> {
   // A part the storage server never answers must not hold the suspension, and the part buffers, for
   // ever: past the cleanup bound what is still on its way is cancelled, and the checkpoint stays before it.
-  const waited = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     pipeline.drain(),
-    sleep(CLEANUP_TIMEOUT_MS, undefined, { signal: waited.signal }).catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
+    }),
   ]);
-  waited.abort();
+  clearTimeout(timer);
   await log.flush();
   if (log.savedOffset === 0) return abort();
   await pipeline.cancel();

@@ -1,6 +1,6 @@
 // zod/mini: see core/credential-fields.ts.
 import * as z from 'zod/mini';
-import { credentialRecord, matching, parseCredentialFields } from '../core/credential-fields.js';
+import { credentialRecord, parseCredentialFields } from '../core/credential-fields.js';
 
 /**
  * Registry credentials: a username and password (or access token used as one), sent as HTTP basic auth
@@ -15,7 +15,8 @@ const SHAPE = {
 };
 
 const SCHEMA = z.strictObject({
-  username: matching(/^[^:]*$/, 'must be text without ":"'),
+  // Any text but ':' (it ends the user in basic auth): a blank user name is a registry's to refuse.
+  username: z.string().check(z.minLength(1), z.regex(/^[^:]*$/, 'must be text without ":"')),
   password: z.string().check(z.minLength(1)),
 });
 

@@ -101,6 +101,11 @@ describe('oci credentials', () => {
     expect(ociProvider.parseCredentials({})).toEqual({});
     expect(ociProvider.parseCredentials(undefined)).toEqual({});
     expect(ociProvider.parseCredentials(null)).toEqual({});
+    // Found by the property test: a blank user name is text without ':', for the registry to judge.
+    expect(ociProvider.parseCredentials({ username: ' ', password: 's3cret' })).toEqual({
+      username: ' ',
+      password: 's3cret',
+    });
   });
 
   it('says what they need and lists what is missing or unknown', () => {
