@@ -3,6 +3,7 @@ import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -81,6 +82,30 @@ describe('aws-s3 leftovers of uploads a crash cut short, on Swift', () => {
         );
       }
     }
+    expect(await inspection.leftovers()).toEqual([]);
+  });
+
+  it('spares an upload begun long ago that stored a part lately (one continued from its checkpoint)', async () => {
+    const { client, bucket } = inspection;
+    const going = await cutShort();
+    await sleep(3_000);
+    // Another part stored now: begun 3 s ago, idle for no time.
+    await going.staged.write(going.bytes.subarray(6 * MiB, 10 * MiB + 1), never);
+    const [upload] = (await inspection.multipartUploads()).filter(({ key }) => key === going.key);
+    let parts = 0;
+    for (let tries = 0; tries < 100 && parts < 2; tries++) {
+      const listed = await client.send(
+        new ListPartsCommand({ Bucket: bucket, Key: going.key, UploadId: upload?.uploadId }),
+      );
+      parts = (listed.Parts ?? []).length;
+      if (parts < 2) await sleep(20);
+    }
+    expect(parts).toBe(2);
+
+    expect(await driver.sweepLeftovers?.(1_500, never)).toEqual({ removed: 0, left: 0 });
+    await going.staged.write(going.bytes.subarray(10 * MiB + 1), never);
+    await going.staged.commit(never);
+    expect(await inspection.visibleDigests()).toContain(going.key.slice('swept/sha256/'.length));
     expect(await inspection.leftovers()).toEqual([]);
   });
 });

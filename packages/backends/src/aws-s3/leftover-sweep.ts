@@ -3,6 +3,7 @@ import {
   DeleteObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { isSha256Hex } from '@cairn/digest';
@@ -23,9 +24,11 @@ export interface S3SweepTarget {
 }
 
 /**
- * Removes what uploads that never finished left in the bucket: multipart uploads of blob keys initiated
- * more than `olderThanMs` ago (a crashed CAS never completed or aborted them; S3 would keep their parts,
- * and bill them, forever), and write probes and upload checkpoints that old. An S3 lifecycle rule
+ * Removes what uploads that never finished left in the bucket: multipart uploads of blob keys idle more
+ * than `olderThanMs` — initiated that long ago and no part stored since, so an upload another replica
+ * continued from its checkpoint a day later is not taken from under it (a crashed CAS never completed or
+ * aborted them; S3 would keep their parts, and bill them, forever) — and write probes and upload
+ * checkpoints that old. An S3 lifecycle rule
  * (AbortIncompleteMultipartUpload) does the first job on AWS, but not every S3-compatible server has
  * lifecycle rules (OpenStack Swift's s3api has none), so the CAS does it itself. Only keys this driver
  * writes (`<prefix>sha256/<hex>`, `<prefix>.cairn-probe/…`, `<prefix>.cairn-uploads/…`) are touched,
@@ -79,6 +82,7 @@ async function abortOldUploads(
       if (!isSha256Hex(key.slice(blobs.length)) || initiated.getTime() > cutoff) continue;
       if (outcome.removed >= SWEEP_LIMIT) return;
       try {
+        if ((await lastPartStored(client, location.container, key, uploadId, signal)) > cutoff) continue;
         await client.send(
           new AbortMultipartUploadCommand({ Bucket: location.container, Key: key, UploadId: uploadId }),
           { abortSignal: signal },
@@ -94,6 +98,27 @@ async function abortOldUploads(
     keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
   } while (keyMarker !== undefined);
+}
+
+/** When the upload's latest part was stored (0 for none), over every page of its parts. */
+async function lastPartStored(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  signal: AbortSignal,
+): Promise<number> {
+  let latest = 0;
+  let marker: string | undefined;
+  do {
+    const page = await client.send(
+      new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+      { abortSignal: signal },
+    );
+    for (const part of page.Parts ?? []) latest = Math.max(latest, part.LastModified?.getTime() ?? 0);
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker !== undefined);
+  return latest;
 }
 
 async function deleteOldObjects(
