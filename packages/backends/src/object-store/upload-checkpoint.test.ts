@@ -122,6 +122,35 @@ describe('CheckpointLog', () => {
     expect(objects.writes).toBe(1);
   });
 
+  it('lets a save under way finish before it deletes, so no cancelled PUT lands after the DELETE', async () => {
+    const { objects, saved } = memoryObjects();
+    const steps: string[] = [];
+    let started: () => void = () => {};
+    const writing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow: CheckpointObjects = {
+      ...objects,
+      write: async (key, body, signal) => {
+        started();
+        await sleep(50);
+        steps.push(signal.aborted ? 'write cancelled' : 'write done');
+        await objects.write(key, body, signal);
+      },
+      remove: async (key, signal) => {
+        steps.push('delete');
+        await objects.remove(key, signal);
+      },
+    };
+    const log = new CheckpointLog(slow, 'k', { blob, partSize: PART, session: '' });
+    log.partStored(0, 'a');
+    log.hashStateAt(PART, await stateAfter(PART));
+    await writing;
+    await log.remove();
+    expect(steps).toEqual(['write done', 'delete']);
+    expect(saved.size).toBe(0);
+  });
+
   it('continues from a checkpoint with its parts, and never saves the last part (stored only at the commit)', async () => {
     const { objects } = memoryObjects();
     const first = new CheckpointLog(objects, 'k', { blob, partSize: PART, session: 's' });

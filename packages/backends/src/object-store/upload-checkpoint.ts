@@ -108,7 +108,7 @@ export class CheckpointLog implements HashCheckpoints {
   readonly every: number;
   readonly #parts: string[];
   readonly #states = new Map<number, Uint8Array>();
-  readonly #stop = new AbortController();
+  #stopped = false;
   readonly #intervalMs: number;
   #saved: number;
   #saving: Promise<void> = Promise.resolve();
@@ -156,16 +156,19 @@ export class CheckpointLog implements HashCheckpoints {
     await this.#saving;
   }
 
-  /** Stops saving and deletes the checkpoint (after a commit or an abort). */
+  /**
+   * Stops saving and deletes the checkpoint (after a commit or an abort). A save under way is waited for,
+   * not cancelled: a cancelled PUT may still reach the server after the DELETE and bring the object back.
+   */
   async remove(): Promise<void> {
-    this.#stop.abort();
+    this.#stopped = true;
     clearTimeout(this.#later);
     await this.#saving;
     await this.objects.remove(this.key, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
   }
 
   #queue(now = false): void {
-    if (this.#stop.signal.aborted) return;
+    if (this.#stopped) return;
     const wait = this.#lastSaveAt + this.#intervalMs - performance.now();
     if (!now && wait > 0) {
       this.#later ??= setTimeout(() => {
@@ -182,7 +185,7 @@ export class CheckpointLog implements HashCheckpoints {
       this.#queued = false;
       const offset = this.#furthest();
       const state = this.#states.get(offset);
-      if (offset <= this.#saved || state === undefined || this.#stop.signal.aborted) return;
+      if (offset <= this.#saved || state === undefined || this.#stopped) return;
       const count = offset / this.every;
       const body = JSON.stringify({
         version: 1,
@@ -194,10 +197,9 @@ export class CheckpointLog implements HashCheckpoints {
         parts: this.#parts.slice(0, count),
         hashState: Buffer.from(state).toString('base64'),
       });
-      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(CLEANUP_TIMEOUT_MS)]);
       this.#lastSaveAt = performance.now();
       try {
-        await this.objects.write(this.key, Buffer.from(body), signal);
+        await this.objects.write(this.key, Buffer.from(body), AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
       } catch {
         return; // the older checkpoint stands; the next stored part tries again
       }
