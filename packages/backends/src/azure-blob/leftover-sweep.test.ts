@@ -74,4 +74,20 @@ describe('azure-blob leftovers of uploads a crash cut short, on Azurite', () => 
       [kept.blob.hex, young.name.slice('swept/sha256/'.length)].sort(),
     );
   });
+
+  it('spares an uncommitted blob whose upload saved a checkpoint lately (one another replica goes on with)', async () => {
+    const going = await cutShort();
+    const hex = going.name.slice('swept/sha256/'.length);
+    await sleep(3_000);
+    // Its blob is listed with the time of its first block; its checkpoint was saved just now.
+    const checkpoint = JSON.stringify({ version: 1, hex });
+    await inspection.container
+      .getBlockBlobClient('swept/.cairn-uploads/going')
+      .upload(checkpoint, checkpoint.length);
+
+    expect(await driver.sweepLeftovers?.(1_500, never)).toEqual({ removed: 0, left: 0 });
+    await going.staged.write(going.bytes.subarray(3 * 64 * KiB), never);
+    await going.staged.commit(never);
+    expect(await inspection.visibleDigests()).toContain(hex);
+  });
 });

@@ -7,6 +7,7 @@ import {
   type ObjectLocation,
   probesPrefix,
 } from '../object-store/location.js';
+import { MAX_CHECKPOINT_BYTES } from '../object-store/upload-checkpoint.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, fromAzureError } from './errors.js';
 
 /** The container and prefix to sweep, and how to reach them. */
@@ -62,6 +63,7 @@ async function deleteUncommittedBlobs(
   signal: AbortSignal,
 ): Promise<void> {
   const prefix = blobsPrefix(location);
+  const continued = await continuedUploads(container, location, cutoff, signal);
   const committed = container.listBlobsFlat({ prefix, abortSignal: signal })[Symbol.asyncIterator]();
   let next = await committed.next();
   for await (const blob of container.listBlobsFlat({
@@ -71,10 +73,43 @@ async function deleteUncommittedBlobs(
   })) {
     while (!next.done && next.value.name < blob.name) next = await committed.next();
     if (!next.done && next.value.name === blob.name) continue;
-    if (!isSha256Hex(blob.name.slice(prefix.length)) || !idleSince(blob, cutoff)) continue;
+    const hex = blob.name.slice(prefix.length);
+    if (!isSha256Hex(hex) || !idleSince(blob, cutoff) || continued.has(hex)) continue;
     if (outcome.removed >= SWEEP_LIMIT) return;
     await deleteIfUncommitted(container, blob.name, outcome, signal);
   }
+}
+
+/**
+ * The blobs whose uploads saved a checkpoint since the cutoff. An uncommitted blob is listed with the time
+ * of its first block (Put Block does not change it, on Azurite at least), so a blob that another replica
+ * goes on feeding from its checkpoint would look idle; its checkpoint, saved as the parts are, does not.
+ */
+async function continuedUploads(
+  container: ContainerClient,
+  location: ObjectLocation,
+  cutoff: number,
+  signal: AbortSignal,
+): Promise<Set<string>> {
+  const hexes = new Set<string>();
+  for await (const item of container.listBlobsFlat({
+    prefix: checkpointsPrefix(location),
+    abortSignal: signal,
+  })) {
+    const size = item.properties.contentLength ?? 0;
+    if (idleSince(item, cutoff) || size === 0 || size > MAX_CHECKPOINT_BYTES) continue;
+    try {
+      const body = await container
+        .getBlockBlobClient(item.name)
+        .downloadToBuffer(0, size, { abortSignal: signal });
+      const { hex } = JSON.parse(body.toString('utf8')) as { hex?: unknown };
+      if (typeof hex === 'string' && isSha256Hex(hex)) hexes.add(hex);
+    } catch (error) {
+      // Gone since it was listed, or not a checkpoint of ours: it protects nothing.
+      if (signal.aborted) throw error;
+    }
+  }
+  return hexes;
 }
 
 async function deleteOldObjects(
