@@ -39,7 +39,7 @@ export function detectKind(
   if (text === undefined) return byName ?? 'ARTIFACT';
   const start = text.trimStart()[0];
   if (start === '{' || start === '[') {
-    const parsed = material.json(text);
+    const parsed = material.json;
     if (parsed.ok) return claimedJsonFormat(parsed.value) ?? byName ?? 'EVIDENCE';
   } else if (start === '<' && looksLikeJunit(text)) {
     return 'JUNIT_XML';

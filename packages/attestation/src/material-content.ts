@@ -22,9 +22,9 @@ export class MaterialContent {
     return this.#text;
   }
 
-  /** The text parsed as JSON (the caller has checked that it is text). */
-  json(text: string): ParsedJson {
-    this.#json ??= parseJson(text);
+  /** The text parsed as JSON; bytes that are not text are not JSON either. */
+  get json(): ParsedJson {
+    this.#json ??= parseJson(this.text ?? '');
     return this.#json;
   }
 }

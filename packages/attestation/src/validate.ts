@@ -64,7 +64,7 @@ function findProblem(kind: Exclude<MaterialKind, 'ARTIFACT'>, material: Material
       parseImageReference(text);
       return undefined;
   }
-  const parsed = material.json(text);
+  const parsed = material.json;
   if (!parsed.ok) return parsed.problem;
   switch (kind) {
     case 'EVIDENCE':
