@@ -4,8 +4,8 @@
 // rest sent there stores the blob whole, leaving nothing behind on the server.
 //
 // A filesystem backend goes on from every byte staged (the second CAS hashes them again); S3 and Azure from
-// the last checkpoint (the parts stored, 16 MiB, and the SHA-256 state after them). OCI is not here: a
-// registry's upload session cannot be found by another process.
+// the last checkpoint (the parts stored, 16 MiB, and the SHA-256 state after them); OCI from the
+// checkpoint tagged in the repository (the upload session's Location after 16 MiB, and the state after them).
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,11 @@ import { CAS_NODE_FLAGS } from '@cairn/artifact-cas/node-flags';
 import { GrpcTestClient } from '@cairn/artifact-cas/testing';
 import {
   type AzuriteInfo,
+  type RegistryEndpoint,
   type RunningServer,
   type SwiftInfo,
   startAzurite,
+  startRegistry,
   startSwift,
 } from '@cairn/backends/testing';
 import {
@@ -30,7 +32,13 @@ import {
 import { createFileSecretStore, type FileSecretStore, loadOrCreateFileStoreKey } from '@cairn/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../support/clean-up.js';
-import { azureTarget, type CrashTarget, filesystemTarget, s3Target } from '../support/crash-targets.js';
+import {
+  azureTarget,
+  type CrashTarget,
+  filesystemTarget,
+  ociTarget,
+  s3Target,
+} from '../support/crash-targets.js';
 import { recordFigures } from '../support/figures.js';
 import { freePorts, ServiceProcess } from '../support/service-process.js';
 import { MiB, randomTestBlob } from '../support/uploads.js';
@@ -49,11 +57,16 @@ let key: SigningKey;
 let secrets: FileSecretStore;
 let swift: RunningServer<SwiftInfo> | undefined;
 let azurite: RunningServer<AzuriteInfo> | undefined;
+let registry: RunningServer<RegistryEndpoint> | undefined;
 const replicas: { process: ServiceProcess; grpc: GrpcTestClient }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-resume-'));
-  [swift, azurite] = await Promise.all([startSwift(), startAzurite()]);
+  [swift, azurite, registry] = await Promise.all([
+    startSwift(),
+    startAzurite(),
+    startRegistry({ kind: 'none' }),
+  ]);
   key = await generateSigningKey();
   const keyFile = join(dir, 'jwks.json');
   await writeFile(keyFile, JSON.stringify(publicJwks(key)));
@@ -97,6 +110,7 @@ afterAll(() =>
     }),
     () => swift?.stop(),
     () => azurite?.stop(),
+    () => registry?.stop(),
     () => (dir ? rm(dir, { recursive: true, force: true }) : undefined),
   ),
 );
@@ -113,6 +127,7 @@ const PROVIDERS: readonly [string, (id: string) => Promise<CrashTarget>, number]
   ],
   ['aws-s3', (id) => s3Target(required(swift).info, secrets, id), 2 * PART_BYTES],
   ['azure-blob', (id) => azureTarget(required(azurite).info, secrets, id), 2 * PART_BYTES],
+  ['oci', async (id) => ociTarget(required(registry).info, `cairn/${id}`, PART_BYTES, id), 2 * PART_BYTES],
 ];
 
 describe('an upload whose CAS is killed', () => {

@@ -53,12 +53,17 @@ export function filesystemTarget(location: string): CrashTarget {
   };
 }
 
-export function ociTarget(registry: RegistryEndpoint, repository: string, chunkBytes: number): CrashTarget {
+export function ociTarget(
+  registry: RegistryEndpoint,
+  repository: string,
+  chunkBytes: number,
+  id = 'crash-oci',
+): CrashTarget {
   const storage = new RegistryStorage(registry.storageDir, repository);
   const uploads = join(registry.storageDir, 'docker/registry/v2/repositories', repository, '_uploads');
   return {
     provider: 'oci',
-    backend: { id: 'crash-oci', provider: 'oci', location: `${registry.host}/${repository}` },
+    backend: { id, provider: 'oci', location: `${registry.host}/${repository}` },
     secret: '',
     leftovers: () => storage.leftovers(),
     async holdsUploads(count) {

@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type { BlobRef, HashCheckpoints } from '../core/provider.js';
 import type { ResumableSha256, ResumableSha256Factory } from '../core/resumable-sha256.js';
+import { ThrottledSaves } from '../core/throttled-saves.js';
 import { checkpointsPrefix, type ObjectLocation } from './location.js';
 
 /**
@@ -108,13 +109,8 @@ export class CheckpointLog implements HashCheckpoints {
   readonly every: number;
   readonly #parts: string[];
   readonly #states = new Map<number, Uint8Array>();
-  #stopped = false;
-  readonly #intervalMs: number;
+  readonly #saves: ThrottledSaves;
   #saved: number;
-  #saving: Promise<void> = Promise.resolve();
-  #queued = false;
-  #lastSaveAt = Number.NEGATIVE_INFINITY;
-  #later: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly objects: CheckpointObjects,
@@ -126,7 +122,7 @@ export class CheckpointLog implements HashCheckpoints {
     this.every = base.partSize;
     this.#parts = [...(from?.parts ?? [])];
     this.#saved = from?.offset ?? 0;
-    this.#intervalMs = intervalMs;
+    this.#saves = new ThrottledSaves(() => this.#save(), intervalMs);
   }
 
   /** Bytes the last saved checkpoint covers (0: none saved). */
@@ -141,71 +137,50 @@ export class CheckpointLog implements HashCheckpoints {
 
   partStored(index: number, handle: string): void {
     this.#parts[index] = handle;
-    this.#queue();
+    this.#saves.request();
   }
 
   hashStateAt(offset: number, state: Uint8Array): void {
     if (offset <= this.#saved || offset >= this.base.blob.size) return;
     this.#states.set(offset, state);
-    this.#queue();
+    this.#saves.request();
   }
 
   /** Saves what is due now, whenever the last save was, and waits for the saves under way. */
-  async flush(): Promise<void> {
-    this.#queue(true);
-    await this.#saving;
+  flush(): Promise<void> {
+    return this.#saves.flush();
   }
 
-  /**
-   * Stops saving and deletes the checkpoint (after a commit or an abort). A save under way is waited for,
-   * not cancelled: a cancelled PUT may still reach the server after the DELETE and bring the object back.
-   */
+  /** Stops saving and deletes the checkpoint (after a commit or an abort), once the save under way ended. */
   async remove(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#later);
-    await this.#saving;
+    await this.#saves.stop();
     await this.objects.remove(this.key, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
   }
 
-  #queue(now = false): void {
-    if (this.#stopped) return;
-    const wait = this.#lastSaveAt + this.#intervalMs - performance.now();
-    if (!now && wait > 0) {
-      this.#later ??= setTimeout(() => {
-        this.#later = undefined;
-        this.#queue();
-      }, wait).unref();
-      return;
-    }
-    clearTimeout(this.#later);
-    this.#later = undefined;
-    if (this.#queued) return;
-    this.#queued = true;
-    this.#saving = this.#saving.then(async () => {
-      this.#queued = false;
-      const offset = this.#furthest();
-      const state = this.#states.get(offset);
-      if (offset <= this.#saved || state === undefined || this.#stopped) return;
-      const count = offset / this.every;
-      const body = JSON.stringify({
-        version: 1,
-        hex: this.base.blob.hex,
-        size: this.base.blob.size,
-        partSize: this.base.partSize,
-        offset,
-        session: this.base.session,
-        parts: this.#parts.slice(0, count),
-        hashState: Buffer.from(state).toString('base64'),
-      });
-      this.#lastSaveAt = performance.now();
-      try {
-        await this.objects.write(this.key, Buffer.from(body), AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
-      } catch {
-        return; // the older checkpoint stands; the next stored part tries again
-      }
-      this.#saved = offset;
-      for (const at of this.#states.keys()) if (at <= offset) this.#states.delete(at);
+  /** Writes the furthest checkpoint due; true when it tried (a failed write, too, waits for the interval). */
+  async #save(): Promise<boolean> {
+    const offset = this.#furthest();
+    const state = this.#states.get(offset);
+    if (offset <= this.#saved || state === undefined) return false;
+    const count = offset / this.every;
+    const body = JSON.stringify({
+      version: 1,
+      hex: this.base.blob.hex,
+      size: this.base.blob.size,
+      partSize: this.base.partSize,
+      offset,
+      session: this.base.session,
+      parts: this.#parts.slice(0, count),
+      hashState: Buffer.from(state).toString('base64'),
     });
+    try {
+      await this.objects.write(this.key, Buffer.from(body), AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
+    } catch {
+      return true; // the older checkpoint stands; the next stored part tries again
+    }
+    this.#saved = offset;
+    for (const at of this.#states.keys()) if (at <= offset) this.#states.delete(at);
+    return true;
   }
 
   /** The furthest multiple of the part size below which every part is stored and whose state is known. */

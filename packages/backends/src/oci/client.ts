@@ -123,6 +123,31 @@ export class OciClient {
     }
   }
 
+  /**
+   * Where an upload session stands, asked with its newest `Location`: the bytes the registry holds and
+   * the Location to continue at; undefined when no session answers to that Location (it is gone, or it
+   * moved past it: distribution 2.8 answers an older Location BLOB_UPLOAD_INVALID, 404).
+   */
+  async uploadStatus(
+    location: string,
+    signal: AbortSignal,
+  ): Promise<{ size: number; location: string } | undefined> {
+    const response = await this.#request({
+      method: 'GET',
+      target: location,
+      action: 'push',
+      what: 'read where a blob upload stands',
+      ok: [204, 400, 404],
+      signal,
+      transient: serverFailure,
+    });
+    await discard(response);
+    if (response.status !== 204) return undefined;
+    const end = /^(?:bytes=)?0-(\d+)$/.exec(response.headers.get('range') ?? '')?.[1];
+    if (end === undefined) return undefined;
+    return { size: Number(end) + 1, location: this.#nextLocation(response) };
+  }
+
   /** Cancels an upload session; one that is already gone is fine. */
   async cancelUpload(location: string, signal: AbortSignal): Promise<void> {
     const response = await this.#request({

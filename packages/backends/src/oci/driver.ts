@@ -8,9 +8,12 @@ import type {
   ByteRange,
   Driver,
   DriverConfig,
+  ResumableStaging,
+  ResumedStage,
   StagedBlob,
   SweepReport,
 } from '../core/provider.js';
+import type { ResumableSha256, ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { OciClient } from './client.js';
 import type { OciCredentials } from './credentials.js';
 import { transportError } from './errors.js';
@@ -23,13 +26,25 @@ import {
   parseEvidenceManifest,
 } from './manifest.js';
 import { SessionJournal, sweepJournaledSessions } from './session-journal.js';
-import { OciStagedBlob } from './staged-upload.js';
+import { OciStagedBlob, type OciUploadTarget } from './staged-upload.js';
+import {
+  checkpointTag,
+  resumeFrom,
+  type SessionCheckpoint,
+  SessionCheckpointLog,
+  SessionCheckpoints,
+} from './upload-checkpoint.js';
 
 /** Bytes gathered per PATCH; two chunks at most are held per upload. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export interface OciDriverOptions {
   readonly chunkSize?: number;
+  /**
+   * With it, an upload of several chunks keeps a checkpoint in the repository, so any process can continue
+   * its session (`Driver.resumable`); the provider passes it where this process can have one.
+   */
+  readonly resumableSha256?: ResumableSha256Factory;
 }
 
 export function createOciDriver(
@@ -43,7 +58,20 @@ export function createOciDriver(
   const location = parseOciLocation(config.location);
   const journal =
     config.journalDir === undefined ? undefined : new SessionJournal(config.journalDir, location.canonical);
-  return new OciDriver(new OciClient(location, config.credentials), chunkSize, journal);
+  return new OciDriver(
+    new OciClient(location, config.credentials),
+    chunkSize,
+    journal,
+    options.resumableSha256,
+  );
+}
+
+/** A checkpoint found for an upload, its manifest's digest, and whether its session can be continued. */
+interface FoundCheckpoint {
+  readonly checkpoint: SessionCheckpoint;
+  readonly digest: string;
+  /** Set when the registry still holds the session at the checkpoint's offset, under this Location. */
+  readonly live?: { readonly location: string; readonly hash: ResumableSha256 };
 }
 
 /**
@@ -53,23 +81,81 @@ export function createOciDriver(
  */
 class OciDriver implements Driver {
   #emptyConfig: Promise<void> | undefined;
+  readonly #checkpoints: SessionCheckpoints;
+  declare readonly resumable?: ResumableStaging;
 
   constructor(
     private readonly client: OciClient,
     private readonly chunkSize: number,
     private readonly journal: SessionJournal | undefined,
-  ) {}
+    sha: ResumableSha256Factory | undefined,
+  ) {
+    this.#checkpoints = new SessionCheckpoints(client, this.#ensureEmptyConfig);
+    if (sha) this.resumable = this.#resumableStaging(sha);
+  }
 
   stage(blob: BlobRef, meta: BlobMeta, signal: AbortSignal): Promise<StagedBlob> {
-    return OciStagedBlob.open(
-      this.client,
+    return OciStagedBlob.open(this.#target(blob, meta), signal);
+  }
+
+  #target(blob: BlobRef, meta: BlobMeta, log?: SessionCheckpointLog): OciUploadTarget {
+    return {
+      client: this.client,
       blob,
       meta,
-      this.chunkSize,
-      this.#ensureEmptyConfig,
-      this.journal,
-      signal,
-    );
+      chunkSize: this.chunkSize,
+      ensureEmptyConfig: this.#ensureEmptyConfig,
+      journal: this.journal,
+      ...(log ? { log } : {}),
+    };
+  }
+
+  /**
+   * Uploads of several chunks continue in any process: from the checkpoint under the upload's tag, when
+   * the registry still holds its session where the checkpoint says. A blob of one chunk is PATCHed whole
+   * at once, so there is nothing to continue; it starts again elsewhere.
+   */
+  #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
+    return {
+      open: async (blob, meta, key, signal): Promise<ResumedStage> => {
+        if (blob.size <= this.chunkSize) return { staged: await this.stage(blob, meta, signal), size: 0 };
+        const tag = checkpointTag(key);
+        const found = await this.#findCheckpoint(tag, blob, sha, signal);
+        // A checkpoint that cannot be continued is replaced by this upload's first save, and removed.
+        const from = found?.live ? found : found && { digest: found.digest };
+        const log = new SessionCheckpointLog(this.#checkpoints, tag, blob, this.chunkSize, from);
+        const target = this.#target(blob, meta, log);
+        if (found?.live) {
+          const { location, hash } = found.live;
+          const offset = found.checkpoint.offset;
+          const staged = await OciStagedBlob.resume(target, { location, offset });
+          return { staged: staged.suspendable(), size: offset, before: { hash } };
+        }
+        const staged = await OciStagedBlob.open(target, signal);
+        return { staged: staged.suspendable(), size: 0, before: { hash: sha.create() } };
+      },
+      size: async (blob, key, signal) => {
+        if (blob.size <= this.chunkSize) return undefined;
+        const found = await this.#findCheckpoint(checkpointTag(key), blob, sha, signal);
+        return found?.live ? found.checkpoint.offset : undefined;
+      },
+    };
+  }
+
+  async #findCheckpoint(
+    tag: string,
+    blob: BlobRef,
+    sha: ResumableSha256Factory,
+    signal: AbortSignal,
+  ): Promise<FoundCheckpoint | undefined> {
+    const found = await this.#checkpoints.read(tag, signal);
+    if (found === undefined) return undefined;
+    const { checkpoint } = found;
+    const hash = resumeFrom(checkpoint, blob, this.chunkSize, sha);
+    if (hash === undefined) return found;
+    const status = await this.client.uploadStatus(checkpoint.location, signal);
+    if (status?.size !== checkpoint.offset) return found;
+    return { ...found, live: { location: status.location, hash } };
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
@@ -137,7 +223,7 @@ class OciDriver implements Driver {
    */
   async sweepLeftovers(olderThanMs: number, signal: AbortSignal): Promise<SweepReport> {
     if (this.journal === undefined) return { removed: 0, left: 0 };
-    return sweepJournaledSessions(this.client, this.journal, olderThanMs, signal);
+    return sweepJournaledSessions(this.client, this.#checkpoints, this.journal, olderThanMs, signal);
   }
 
   async close(): Promise<void> {

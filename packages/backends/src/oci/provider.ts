@@ -1,4 +1,5 @@
 import type { Provider } from '../core/provider.js';
+import { openResumableSha256 } from '../core/resumable-sha256.js';
 import { type OciCredentials, parseOciCredentials } from './credentials.js';
 import { parseOciLocation } from './location.js';
 
@@ -9,6 +10,7 @@ export const ociProvider: Provider<OciCredentials> = {
   parseCredentials: parseOciCredentials,
   async createDriver(config) {
     const { createOciDriver } = await import('./driver.js');
-    return createOciDriver(config);
+    const sha = await openResumableSha256();
+    return createOciDriver(config, 'unavailable' in sha ? {} : { resumableSha256: sha });
   },
 };

@@ -6,6 +6,7 @@ import { throwIfAborted } from '@cairn/errors';
 import { OPERATION_ABORT_WORDING } from '../core/cancellation.js';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
 import type { OciClient } from './client.js';
+import { isCheckpointTag, type SessionCheckpoints } from './upload-checkpoint.js';
 
 const NOTE_SUFFIX = '.session';
 const TEMP_SUFFIX = '.tmp';
@@ -14,6 +15,8 @@ const TEMP_SUFFIX = '.tmp';
 export interface NotedSession {
   readonly path: string;
   readonly location: string;
+  /** The tag of the session's checkpoint, when it kept one for other processes to continue it. */
+  readonly checkpointTag?: string;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface NotedSession {
  *
  * Writing a note never fails an upload: a note that cannot be written costs only the cleanup it stands
  * for, which the registry's purge still does.
+ *
+ * A note of a checkpointed session also names its checkpoint's tag, for the sweep to remove with it.
  */
 export class SessionJournal {
   readonly dir: string;
@@ -38,9 +43,13 @@ export class SessionJournal {
     this.dir = join(journalDir, `oci-${id}`);
   }
 
-  /** Notes a session just opened at `location`. */
-  async open(location: string): Promise<SessionNote> {
-    const note = new SessionNote(join(this.dir, `${randomUUID()}${NOTE_SUFFIX}`), this.#ensureDir());
+  /** Notes a session just opened (or continued) at `location`. */
+  async open(location: string, checkpointTag?: string): Promise<SessionNote> {
+    const note = new SessionNote(
+      join(this.dir, `${randomUUID()}${NOTE_SUFFIX}`),
+      this.#ensureDir(),
+      checkpointTag,
+    );
     note.moved(location);
     await note.settled();
     return note;
@@ -66,8 +75,12 @@ export class SessionJournal {
         continue;
       }
       if (!name.endsWith(NOTE_SUFFIX)) continue;
-      const location = (await readFile(path, 'utf8').catch(() => '')).trim();
-      found.push({ path, location });
+      const [location = '', tag] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+      found.push({
+        path,
+        location: location.trim(),
+        ...(tag && isCheckpointTag(tag) ? { checkpointTag: tag } : {}),
+      });
     }
     return found;
   }
@@ -97,6 +110,7 @@ export class SessionNote {
   constructor(
     readonly path: string,
     ready: Promise<boolean>,
+    private readonly checkpointTag?: string,
   ) {
     this.#writes = ready;
   }
@@ -104,7 +118,9 @@ export class SessionNote {
   /** The session continues at `location` now. */
   moved(location: string): void {
     if (this.#closed) return;
-    this.#writes = this.#writes.then(() => replace(this.path, `${location}\n`));
+    const content =
+      this.checkpointTag === undefined ? `${location}\n` : `${location}\n${this.checkpointTag}\n`;
+    this.#writes = this.#writes.then(() => replace(this.path, content));
   }
 
   /** Resolves once every write asked for so far is done (or failed). */
@@ -137,10 +153,12 @@ async function replace(path: string, content: string): Promise<void> {
  * their upload stopped moving that long ago, past any resume window. A note whose Location is not on this
  * registry's origin is dropped unused, so a note edited on disk can never send credentials elsewhere. A
  * session the registry no longer lets anyone address is counted as `left` (its purge takes it); a failed
- * request keeps its note for the next sweep.
+ * request keeps its note for the next sweep. A session's checkpoint goes with it, unless another process
+ * has moved it on since (see `SessionCheckpoints.removeIfOf`).
  */
 export async function sweepJournaledSessions(
   client: OciClient,
+  checkpoints: SessionCheckpoints,
   journal: SessionJournal,
   olderThanMs: number,
   signal: AbortSignal,
@@ -163,6 +181,15 @@ export async function sweepJournaledSessions(
     }
     if (outcome === 'cancelled') removed += 1;
     if (outcome === 'unaddressable') left += 1;
+    if (note.checkpointTag !== undefined) {
+      try {
+        const ended = outcome !== 'unaddressable';
+        if (await checkpoints.removeIfOf(note.checkpointTag, note.location, ended, signal)) removed += 1;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        continue; // the note stays, for the next sweep to remove the checkpoint
+      }
+    }
     await journal.forget(note);
   }
   return { removed, left };

@@ -1,8 +1,10 @@
 import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
-import type { BlobMeta, BlobRef, StagedBlob } from '../core/provider.js';
+import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
+import type { BlobMeta, BlobRef, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { type OciClient, UploadRangeError } from './client.js';
 import { evidenceManifest, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
 import type { SessionJournal, SessionNote } from './session-journal.js';
+import type { SessionCheckpointLog } from './upload-checkpoint.js';
 
 const EMPTY = new Uint8Array(0);
 /** How long one PATCH of at most one chunk may take, whatever the caller's signal does. */
@@ -23,6 +25,10 @@ const CANCEL_TIMEOUT_MS = 30_000;
  * With a journal, the session's newest `Location` is also noted on disk while it is open (see
  * session-journal.ts), so a sweep after a crash can cancel it; the note goes once the session is
  * finished or cancelled, and stays when cancelling failed, for the sweep to try again.
+ *
+ * With a checkpoint log, the session's newest Location after each whole chunk is saved with the hash
+ * state there (see upload-checkpoint.ts), so another process can continue the session: `resume` opens it
+ * again at that Location, and `suspendable` gives the view a CAS suspends when it lets go of the upload.
  */
 export class OciStagedBlob implements StagedBlob {
   /** The session's newest Location; undefined once the session is finished or cancelled. */
@@ -36,32 +42,52 @@ export class OciStagedBlob implements StagedBlob {
   /** The PATCH in flight; it settles without rejecting, leaving any error in `#failure`. */
   #inflight: Promise<void> | undefined;
   #failure: unknown;
-  #state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+  #state: 'open' | 'committing' | 'committed' | 'aborted' | 'suspended' = 'open';
 
   private constructor(
-    private readonly client: OciClient,
-    private readonly blob: BlobRef,
-    private readonly meta: BlobMeta,
-    private readonly chunkSize: number,
-    private readonly ensureEmptyConfig: (signal: AbortSignal) => Promise<void>,
-    location: string,
+    private readonly target: OciUploadTarget,
+    at: { readonly location: string; readonly offset: number },
     private readonly note: SessionNote | undefined,
   ) {
-    this.#location = location;
+    this.#location = at.location;
+    this.#bufferStart = at.offset;
   }
 
-  static async open(
-    client: OciClient,
-    blob: BlobRef,
-    meta: BlobMeta,
-    chunkSize: number,
-    ensureEmptyConfig: (signal: AbortSignal) => Promise<void>,
-    journal: SessionJournal | undefined,
-    signal: AbortSignal,
+  /** Opens a new upload session. */
+  static async open(target: OciUploadTarget, signal: AbortSignal): Promise<OciStagedBlob> {
+    const location = await target.client.startUpload(signal);
+    return OciStagedBlob.resume(target, { location, offset: 0 });
+  }
+
+  /** Continues a session the registry holds `offset` bytes of, at its newest `location`. */
+  static async resume(
+    target: OciUploadTarget,
+    at: { readonly location: string; readonly offset: number },
   ): Promise<OciStagedBlob> {
-    const location = await client.startUpload(signal);
-    const note = await journal?.open(location);
-    return new OciStagedBlob(client, blob, meta, chunkSize, ensureEmptyConfig, location, note);
+    const note = await target.journal?.open(at.location, target.log?.tag);
+    return new OciStagedBlob(target, at, note);
+  }
+
+  /** What a CAS holds of a checkpointed upload: it can suspend it for another process to continue. */
+  suspendable(): SuspendableStagedBlob {
+    const log = this.target.log;
+    if (log === undefined) throw new Error('only a checkpointed upload can be suspended');
+    return {
+      write: (chunk, signal) => this.write(chunk, signal),
+      commit: (signal) => this.commit(signal),
+      abort: () => this.abort(),
+      suspend: () => this.#suspend(log),
+      suspendLoses: true,
+      checkpoints: log,
+    };
+  }
+
+  private get client(): OciClient {
+    return this.target.client;
+  }
+
+  private get blob(): BlobRef {
+    return this.target.blob;
   }
 
   async write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -88,7 +114,7 @@ export class OciStagedBlob implements StagedBlob {
   async commit(signal: AbortSignal): Promise<void> {
     this.#expectOpen();
     this.#state = 'committing';
-    const config = this.ensureEmptyConfig(signal);
+    const config = this.target.ensureEmptyConfig(signal);
     // Handled here and awaited below, so a failure before that is never an unhandled rejection.
     config.catch(() => undefined);
     if (this.#filled > 0) await this.#flush(signal);
@@ -100,9 +126,12 @@ export class OciStagedBlob implements StagedBlob {
     this.#location = undefined;
     await this.note?.close();
     await config;
-    const manifest = evidenceManifest(this.blob.hex, this.blob.size, this.meta);
+    const manifest = evidenceManifest(this.blob.hex, this.blob.size, this.target.meta);
     await this.client.putManifest(evidenceTag(this.blob.hex), OCI_IMAGE_MANIFEST, manifest, signal);
     this.#state = 'committed';
+    // The session is finished: its checkpoint names nothing any more. One left by a failure here the
+    // next upload of the same name replaces, and removes once done.
+    await this.target.log?.remove().catch(() => undefined);
   }
 
   /**
@@ -110,7 +139,7 @@ export class OciStagedBlob implements StagedBlob {
    * stays (untagged, so invisible): it may already back another upload of the same digest.
    */
   async abort(): Promise<void> {
-    if (this.#state === 'committed' || this.#state === 'aborted') return;
+    if (this.#state === 'committed' || this.#state === 'aborted' || this.#state === 'suspended') return;
     this.#state = 'aborted';
     // No write may start a PATCH from now on (#flush checks the state), so the one in flight is the
     // last; once it settled, #location is the session's newest.
@@ -118,6 +147,7 @@ export class OciStagedBlob implements StagedBlob {
     this.#buffer = undefined;
     const location = this.#location;
     this.#location = undefined;
+    await this.target.log?.remove().catch(() => undefined);
     if (location === undefined) {
       await this.note?.close();
       return;
@@ -131,11 +161,36 @@ export class OciStagedBlob implements StagedBlob {
     }
   }
 
+  /**
+   * Lets the PATCH in flight answer (at most the cleanup bound), saves the checkpoint at the session's
+   * newest Location and lets go, giving up the chunk being filled. With no checkpoint saved there is
+   * nothing another process could continue, and the session is cancelled instead. The session's note
+   * stays: if no process continues the session, this host's sweep cancels it.
+   */
+  async #suspend(log: SessionCheckpointLog): Promise<void> {
+    if (this.#state !== 'open') return this.abort();
+    this.#state = 'suspended';
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#inflight,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#buffer = undefined;
+    this.#spare = undefined;
+    await log.flush();
+    if (log.savedOffset > 0) return;
+    this.#state = 'open';
+    await this.abort();
+  }
+
   #currentBuffer(): Uint8Array {
     if (!this.#buffer) {
       const remaining = this.blob.size - this.#bufferStart;
       // Sized to what is left of the declared blob, so a small blob holds a small buffer.
-      const size = remaining > 0 ? Math.min(this.chunkSize, remaining) : this.chunkSize;
+      const size = remaining > 0 ? Math.min(this.target.chunkSize, remaining) : this.target.chunkSize;
       const spare = this.#spare;
       this.#spare = undefined;
       this.#buffer = spare && spare.byteLength >= size ? spare.subarray(0, size) : Buffer.allocUnsafe(size);
@@ -163,6 +218,7 @@ export class OciStagedBlob implements StagedBlob {
         (next) => {
           this.#location = next;
           this.note?.moved(next);
+          this.target.log?.moved(start + bytes.byteLength, next);
           // The registry has every byte of it now; the buffer can take the next chunk.
           this.#spare = buffer;
         },
@@ -191,6 +247,17 @@ export class OciStagedBlob implements StagedBlob {
       throw new CairnError(Code.FailedPrecondition, `this upload is ${this.#state}; start a new one`);
     }
   }
+}
+
+/** What every upload of one driver shares, and the upload's own blob, metadata and checkpoint log. */
+export interface OciUploadTarget {
+  readonly client: OciClient;
+  readonly blob: BlobRef;
+  readonly meta: BlobMeta;
+  readonly chunkSize: number;
+  readonly ensureEmptyConfig: (signal: AbortSignal) => Promise<void>;
+  readonly journal: SessionJournal | undefined;
+  readonly log?: SessionCheckpointLog;
 }
 
 function canceled(): CairnError {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EMPTY_CONFIG } from '../../oci/manifest.js';
 
 const TAG_PREFIX = 'cairn-sha256-';
+const CHECKPOINT_TAG_PREFIX = 'cairn-upload-';
 
 /**
  * Looks at a distribution 2.8 registry's filesystem storage directly, never through the driver, so tests
@@ -31,8 +32,9 @@ export class RegistryStorage {
   }
 
   /**
-   * Upload sessions the registry still knows (it reads a session's `startedat`), untagged manifests, and
-   * layers no tagged manifest names (the empty config excepted). A cancelled session leaves an empty
+   * Upload sessions the registry still knows (it reads a session's `startedat`), upload checkpoints (tagged
+   * manifests of their own), untagged manifests, and layers no tagged manifest names (the empty config
+   * excepted). A cancelled session leaves an empty
    * `hashstates` folder behind in distribution 2.8 (it rewrites the hash state after deleting the
    * session); the registry no longer knows that session, so it is not counted.
    */
@@ -44,7 +46,11 @@ export class RegistryStorage {
         found.push(`upload session ${uuid}`);
       }
     }
-    const tagged = new Set((await this.#tags()).values());
+    const tags = await this.#tags();
+    for (const tag of tags.keys()) {
+      if (tag.startsWith(CHECKPOINT_TAG_PREFIX)) found.push(`upload checkpoint ${tag}`);
+    }
+    const tagged = new Set(tags.values());
     const referencedLayers = new Set<string>([EMPTY_CONFIG.hex]);
     for (const digest of tagged) {
       for (const layer of await this.#layersOf(digest)) referencedLayers.add(layer);

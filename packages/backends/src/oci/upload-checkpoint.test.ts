@@ -1,0 +1,91 @@
+import { describe, expect, inject, it } from 'vitest';
+import { openResumableSha256, type ResumableSha256Factory } from '../core/resumable-sha256.js';
+import { freshRepository, never } from '../testing/fixtures.js';
+import { RegistryStorage } from '../testing/inspect/registry.js';
+import { OciClient } from './client.js';
+import { parseOciLocation } from './location.js';
+import { EMPTY_CONFIG } from './manifest.js';
+import {
+  checkpointTag,
+  resumeFrom,
+  type SessionCheckpoint,
+  SessionCheckpoints,
+} from './upload-checkpoint.js';
+
+const CHUNK = 1024;
+
+async function sha(): Promise<ResumableSha256Factory> {
+  const opened = await openResumableSha256();
+  if ('unavailable' in opened) throw new Error(opened.unavailable);
+  return opened;
+}
+
+describe('upload checkpoints kept in a repository', () => {
+  const { host, storageDir } = inject('testServers').oci.open;
+
+  async function setup(purpose: string) {
+    const repository = freshRepository(purpose);
+    const client = new OciClient(parseOciLocation(`${host}/${repository}`), {});
+    const ensureConfig = async (signal: AbortSignal) => {
+      await client.pushSmallBlob(EMPTY_CONFIG.bytes, EMPTY_CONFIG.hex, signal);
+    };
+    const checkpoints = new SessionCheckpoints(client, ensureConfig);
+    const state = (await sha()).create();
+    state.update(new Uint8Array(CHUNK).fill(7));
+    const checkpoint: SessionCheckpoint = {
+      hex: 'ab'.repeat(32),
+      size: 3 * CHUNK,
+      chunkSize: CHUNK,
+      offset: CHUNK,
+      location: `http://${host}/v2/${repository}/blobs/uploads/3f1c?_state=x`,
+      hashState: state.exportState(),
+    };
+    return {
+      client,
+      checkpoints,
+      checkpoint,
+      repository,
+      storage: new RegistryStorage(storageDir, repository),
+    };
+  }
+
+  it('reads back what it saved, and removing it leaves nothing in the repository', async () => {
+    const { checkpoints, checkpoint, storage } = await setup('checkpoint-round-trip');
+    const tag = checkpointTag('an upload');
+    const digest = await checkpoints.write(tag, checkpoint, never);
+    const found = await checkpoints.read(tag, never);
+    expect(found).toEqual({ checkpoint: { ...checkpoint, hashState: expect.any(Uint8Array) }, digest });
+    expect(Buffer.from(found?.checkpoint.hashState ?? []).equals(Buffer.from(checkpoint.hashState))).toBe(
+      true,
+    );
+    expect(await storage.visibleBlobs()).toEqual([]);
+    await checkpoints.remove(digest, never);
+    expect(await checkpoints.read(tag, never)).toBeUndefined();
+    expect(await storage.leftovers()).toEqual([]);
+  });
+
+  it('ignores a checkpoint whose Location leaves the repository, so no credential is sent elsewhere', async () => {
+    const { checkpoints, checkpoint, repository } = await setup('checkpoint-foreign');
+    const tag = checkpointTag('a tampered upload');
+    for (const location of [
+      `http://attacker.example/v2/${repository}/blobs/uploads/3f1c`,
+      `http://${host}/v2/other/repository/blobs/uploads/3f1c`,
+      `http://${host}/v2/${repository}/manifests/latest`,
+      'not a url',
+    ]) {
+      await checkpoints.write(tag, { ...checkpoint, location }, never);
+      expect(await checkpoints.read(tag, never), location).toBeUndefined();
+    }
+  });
+
+  it('continues only a checkpoint of the same blob, chunk size and a state of exactly its bytes', async () => {
+    const { checkpoint } = await setup('checkpoint-fit');
+    const factory = await sha();
+    const blob = { hex: checkpoint.hex, size: checkpoint.size };
+    expect(resumeFrom(checkpoint, blob, CHUNK, factory)?.bytesHashed).toBe(CHUNK);
+    expect(resumeFrom(checkpoint, { ...blob, hex: 'cd'.repeat(32) }, CHUNK, factory)).toBeUndefined();
+    expect(resumeFrom(checkpoint, { ...blob, size: CHUNK }, CHUNK, factory)).toBeUndefined();
+    expect(resumeFrom(checkpoint, blob, 2 * CHUNK, factory)).toBeUndefined();
+    expect(resumeFrom({ ...checkpoint, offset: 2 * CHUNK }, blob, CHUNK, factory)).toBeUndefined();
+  });
+});
