@@ -108,7 +108,7 @@ const casSettings = z.strictObject({
       resumeWindowMs: integerSetting(0, DAY_MS)
         .default(10 * 60_000)
         .describe(
-          'how long an interrupted Write is kept in this CAS so the client can resume it (QueryWriteStatus); then it is aborted, except an S3 or Azure upload of several parts, which is left to its checkpoint for any replica (and to the sweeper after sweeper.leftoverAgeMs)',
+          'how long an interrupted Write is kept in this CAS so the client can resume it (QueryWriteStatus); then it is aborted, except an S3, Azure or OCI upload of several parts, which is left to its checkpoint for any replica (and to the sweeper after sweeper.leftoverAgeMs)',
         ),
       maxOpenSessions: integerSetting(1, 1_000_000)
         .default(1024)

@@ -101,8 +101,9 @@ export interface Driver {
   /**
    * Uploads any process can continue, present when the driver stages where every replica sees it and
    * can pick the upload up there: a filesystem backend's staging folder, whose bytes it reads back to be
-   * hashed again; or a cloud backend's multipart upload or uncommitted blocks, which cannot be read, with a
-   * checkpoint beside them (the parts stored so far and the hash state after them, `HashCheckpoints`).
+   * hashed again; or a cloud backend's multipart upload or uncommitted blocks, or a registry's upload
+   * session, which cannot be read, with a checkpoint beside them (the parts stored so far, or the session's
+   * newest Location, and the hash state after them, `HashCheckpoints`).
    */
   readonly resumable?: ResumableStaging;
   /** Releases connections and handles. */
