@@ -55,7 +55,7 @@ const stored = z.strictObject({
 });
 
 /** The checkpoint's manifest: the empty config, no layers, the checkpoint as an annotation. */
-function checkpointManifest(checkpoint: SessionCheckpoint): Uint8Array {
+export function checkpointManifest(checkpoint: SessionCheckpoint): Uint8Array {
   const { hashState, ...rest } = checkpoint;
   const manifest = {
     schemaVersion: 2,
@@ -75,7 +75,7 @@ function checkpointManifest(checkpoint: SessionCheckpoint): Uint8Array {
 }
 
 /** What `checkpointManifest` wrote, or undefined for anything else (a foreign or damaged manifest). */
-function parseCheckpointManifest(bytes: Uint8Array): SessionCheckpoint | undefined {
+export function parseCheckpointManifest(bytes: Uint8Array): SessionCheckpoint | undefined {
   try {
     const manifest = JSON.parse(new TextDecoder().decode(bytes)) as {
       artifactType?: unknown;
