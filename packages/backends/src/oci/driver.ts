@@ -113,12 +113,15 @@ class OciDriver implements Driver {
   /**
    * Uploads of several chunks continue in any process: from the checkpoint under the upload's tag, when
    * the registry still holds its session where the checkpoint says. A blob of one chunk is PATCHed whole
-   * at once, so there is nothing to continue; it starts again elsewhere.
+   * at once, so there is nothing to continue; it starts again elsewhere. So does every upload once the
+   * registry refused to delete a checkpoint (see `SessionCheckpoints`).
    */
   #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
     return {
       open: async (blob, meta, key, signal): Promise<ResumedStage> => {
-        if (blob.size <= this.chunkSize) return { staged: await this.stage(blob, meta, signal), size: 0 };
+        if (blob.size <= this.chunkSize || !this.#checkpoints.kept) {
+          return { staged: await this.stage(blob, meta, signal), size: 0 };
+        }
         const tag = checkpointTag(key);
         const found = await this.#findCheckpoint(tag, blob, sha, signal);
         // A checkpoint that cannot be continued is replaced by this upload's first save, and removed.

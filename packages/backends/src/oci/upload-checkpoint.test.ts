@@ -1,8 +1,12 @@
-import { describe, expect, inject, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBlobStore } from '../core/blob-store.js';
 import { openResumableSha256, type ResumableSha256Factory } from '../core/resumable-sha256.js';
-import { freshRepository, never } from '../testing/fixtures.js';
+import { freshRepository, never, randomBlob } from '../testing/fixtures.js';
 import { RegistryStorage } from '../testing/inspect/registry.js';
+import { type RegistryEndpoint, type RunningServer, startRegistry } from '../testing/servers/index.js';
 import { OciClient } from './client.js';
+import { createOciDriver } from './driver.js';
 import { parseOciLocation } from './location.js';
 import { EMPTY_CONFIG } from './manifest.js';
 import {
@@ -89,3 +93,57 @@ describe('upload checkpoints kept in a repository', () => {
     expect(resumeFrom({ ...checkpoint, offset: 2 * CHUNK }, blob, CHUNK, factory)).toBeUndefined();
   });
 });
+
+describe('a registry that refuses deletes', () => {
+  const KiB = 1024;
+  const CHUNK_BYTES = 64 * KiB;
+  let registry: RunningServer<RegistryEndpoint>;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ kind: 'none' }, { deletes: false });
+  });
+
+  afterAll(() => registry?.stop());
+
+  it('gets no more checkpoints once it refused to delete one, and uploads go on without them', async () => {
+    const repository = freshRepository('checkpoint-no-deletes');
+    const storage = new RegistryStorage(registry.info.storageDir, repository);
+    const driver = createOciDriver(
+      { location: `${registry.info.host}/${repository}`, credentials: {} },
+      { chunkSize: CHUNK_BYTES, resumableSha256: await sha() },
+    );
+    const store = createBlobStore(driver);
+    const checkpointTags = async () =>
+      (await storage.leftovers()).filter((leftover) => leftover.startsWith('upload checkpoint'));
+
+    // The first upload saves a checkpoint; its commit cannot delete it, which the registry then keeps.
+    const first = randomBlob(3 * CHUNK_BYTES + 5);
+    const upload = await store.beginUpload(first.blob, never, {}, 'first upload');
+    await upload.write(first.bytes.subarray(0, 2 * CHUNK_BYTES), never);
+    expect(await eventually(async () => (await checkpointTags()).length === 1)).toBe(true);
+    await upload.write(first.bytes.subarray(2 * CHUNK_BYTES), never);
+    await upload.finish(never);
+    expect(await checkpointTags()).toHaveLength(1);
+
+    // The next one keeps none, and cannot be continued elsewhere, but stores its blob.
+    const second = randomBlob(3 * CHUNK_BYTES + 5);
+    const next = await store.beginUpload(second.blob, never, {}, 'second upload');
+    await next.write(second.bytes.subarray(0, 2 * CHUNK_BYTES), never);
+    await sleep(1500);
+    expect(await checkpointTags()).toHaveLength(1);
+    expect(await store.stagedBytes(second.blob, 'second upload', never)).toBeUndefined();
+    await next.write(second.bytes.subarray(2 * CHUNK_BYTES), never);
+    await next.finish(never);
+    expect((await storage.visibleBlobs()).sort()).toEqual([first.blob.hex, second.blob.hex].sort());
+    await driver.close();
+  });
+});
+
+/** Polls `check` every 100 ms, at most 5 s. */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  for (let tries = 0; tries < 50; tries += 1) {
+    if (await check()) return true;
+    await sleep(100);
+  }
+  return check();
+}

@@ -93,8 +93,14 @@ export function parseCheckpointManifest(bytes: Uint8Array): SessionCheckpoint | 
   }
 }
 
-/** Checkpoints kept as tagged manifests in the client's repository. */
+/**
+ * Checkpoints kept as tagged manifests in the client's repository. A registry that refuses to delete
+ * manifests (delete turned off, or a credential without the right) would keep every checkpoint replaced
+ * and every one left at the end; after the first refusal no more are saved, and uploads go on without.
+ */
 export class SessionCheckpoints {
+  #deletesRefused = false;
+
   constructor(
     private readonly client: OciClient,
     /** Pushes the empty config blob every checkpoint manifest names, once per repository. */
@@ -128,13 +134,20 @@ export class SessionCheckpoints {
     return `sha256:${sha256Hex(bytes)}`;
   }
 
+  /** Whether checkpoints are kept: false once the registry refused to delete one. */
+  get kept(): boolean {
+    return !this.#deletesRefused;
+  }
+
   /** Deletes a checkpoint's manifest (and so its tag); one already gone, or a registry refusing deletes, is fine. */
   async remove(digest: string, signal: AbortSignal): Promise<void> {
     try {
       await this.client.deleteManifest(digest, signal);
     } catch (error) {
-      if (error instanceof CairnError && [Code.Unimplemented, Code.PermissionDenied].includes(error.code))
+      if (error instanceof CairnError && [Code.Unimplemented, Code.PermissionDenied].includes(error.code)) {
+        this.#deletesRefused = true;
         return;
+      }
       throw error;
     }
   }
@@ -270,6 +283,7 @@ export class SessionCheckpointLog implements HashCheckpoints {
   }
 
   async #save(): Promise<boolean> {
+    if (!this.checkpoints.kept) return false;
     const moved = this.#moved;
     const state = moved && this.#states.get(moved.offset);
     if (!moved || state === undefined || moved.offset <= this.#saved) return false;

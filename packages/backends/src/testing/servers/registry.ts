@@ -70,18 +70,26 @@ export async function startRegistries(): Promise<RunningServer<RegistryInfo>> {
 }
 
 /** Starts one registry with its own config, temp storage and log file; resolves once it answers `/v2/`. */
-export async function startRegistry(auth: RegistryAuth): Promise<RunningServer<RegistryEndpoint>> {
+/** `deletes: false` runs the registry as many are set up: DELETE of manifests and blobs answers 405. */
+export async function startRegistry(
+  auth: RegistryAuth,
+  options: { readonly deletes?: boolean } = {},
+): Promise<RunningServer<RegistryEndpoint>> {
   await ensureDebianPackages(REGISTRY_PACKAGES);
   const dir = await mkdtemp(join(tmpdir(), 'cairn-registry-'));
   try {
-    return await startInDir(dir, auth);
+    return await startInDir(dir, auth, options.deletes ?? true);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startInDir(dir: string, auth: RegistryAuth): Promise<RunningServer<RegistryEndpoint>> {
+async function startInDir(
+  dir: string,
+  auth: RegistryAuth,
+  deletes: boolean,
+): Promise<RunningServer<RegistryEndpoint>> {
   const storageDir = join(dir, 'storage');
   const logPath = join(dir, 'registry.log');
   const authConfig = await writeAuthFiles(dir, auth);
@@ -90,7 +98,7 @@ async function startInDir(dir: string, auth: RegistryAuth): Promise<RunningServe
   for (let attempt = 0; attempt < 3; attempt++) {
     const host = `127.0.0.1:${await freePort()}`;
     const configPath = join(dir, 'config.yml');
-    await writeFile(configPath, registryConfig(host, storageDir, authConfig));
+    await writeFile(configPath, registryConfig(host, storageDir, authConfig, deletes));
     const child = await spawnLogged(configPath, logPath);
     try {
       await waitUntilReady(host, child);
@@ -142,7 +150,7 @@ async function writeAuthFiles(dir: string, auth: RegistryAuth): Promise<string> 
   }
 }
 
-function registryConfig(host: string, storageDir: string, authConfig: string): string {
+function registryConfig(host: string, storageDir: string, authConfig: string, deletes: boolean): string {
   return [
     'version: 0.1',
     'log:',
@@ -153,7 +161,7 @@ function registryConfig(host: string, storageDir: string, authConfig: string): s
     '  filesystem:',
     `    rootdirectory: ${yamlString(storageDir)}`,
     '  delete:',
-    '    enabled: true',
+    `    enabled: ${deletes}`,
     '  maintenance:',
     '    uploadpurging:',
     '      enabled: false',
