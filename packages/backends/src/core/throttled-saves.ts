@@ -33,8 +33,11 @@ export class ThrottledSaves {
     this.#saving = this.#saving.then(async () => {
       this.#queued = false;
       if (this.#stopped) return;
-      const startedAt = performance.now();
-      if (await this.save().catch(() => false)) this.#lastSaveAt = startedAt;
+      // Counted from the start, so asks made while it runs wait for the interval too; undone if it
+      // found nothing to write.
+      const before = this.#lastSaveAt;
+      this.#lastSaveAt = performance.now();
+      if (!(await this.save().catch(() => false))) this.#lastSaveAt = before;
     });
   }
 

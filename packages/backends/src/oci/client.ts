@@ -290,7 +290,8 @@ export class OciClient {
     return { bytes, mediaType: response.headers.get('content-type') ?? '' };
   }
 
-  async deleteManifest(digest: string, signal: AbortSignal): Promise<void> {
+  /** Deletes a manifest and the tags on it; resolves whether there was one. */
+  async deleteManifest(digest: string, signal: AbortSignal): Promise<boolean> {
     const response = await this.#request({
       method: 'DELETE',
       target: `manifests/${digest}`,
@@ -300,6 +301,7 @@ export class OciClient {
       signal,
     });
     await discard(response);
+    return response.status !== 404;
   }
 
   async #request(options: RequestOptions): Promise<Response> {

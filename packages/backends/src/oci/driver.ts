@@ -14,6 +14,7 @@ import type {
   SweepReport,
 } from '../core/provider.js';
 import type { ResumableSha256, ResumableSha256Factory } from '../core/resumable-sha256.js';
+import { checkpointTag, resumeFrom, type SessionCheckpoint } from './checkpoint-manifest.js';
 import { OciClient } from './client.js';
 import type { OciCredentials } from './credentials.js';
 import { transportError } from './errors.js';
@@ -25,15 +26,10 @@ import {
   OCI_IMAGE_MANIFEST,
   parseEvidenceManifest,
 } from './manifest.js';
+import { type CheckpointStart, SessionCheckpointLog } from './session-checkpoint-log.js';
+import { SessionCheckpoints } from './session-checkpoints.js';
 import { SessionJournal, sweepJournaledSessions } from './session-journal.js';
 import { OciStagedBlob, type OciUploadTarget } from './staged-upload.js';
-import {
-  checkpointTag,
-  resumeFrom,
-  type SessionCheckpoint,
-  SessionCheckpointLog,
-  SessionCheckpoints,
-} from './upload-checkpoint.js';
 
 /** Bytes gathered per PATCH; two chunks at most are held per upload. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -98,7 +94,7 @@ class OciDriver implements Driver {
     return OciStagedBlob.open(this.#target(blob, meta), signal);
   }
 
-  #target(blob: BlobRef, meta: BlobMeta, log?: SessionCheckpointLog): OciUploadTarget {
+  #target(blob: BlobRef, meta: BlobMeta): OciUploadTarget {
     return {
       client: this.client,
       blob,
@@ -106,7 +102,6 @@ class OciDriver implements Driver {
       chunkSize: this.chunkSize,
       ensureEmptyConfig: this.#ensureEmptyConfig,
       journal: this.journal,
-      ...(log ? { log } : {}),
     };
   }
 
@@ -119,46 +114,62 @@ class OciDriver implements Driver {
   #resumableStaging(sha: ResumableSha256Factory): ResumableStaging {
     return {
       open: async (blob, meta, key, signal): Promise<ResumedStage> => {
-        if (blob.size <= this.chunkSize || !this.#checkpoints.kept) {
-          return { staged: await this.stage(blob, meta, signal), size: 0 };
-        }
+        if (!this.#keepsCheckpoints(blob)) return { staged: await this.stage(blob, meta, signal), size: 0 };
         const tag = checkpointTag(key);
         const found = await this.#findCheckpoint(tag, blob, sha, signal);
-        // A checkpoint that cannot be continued is replaced by this upload's first save, and removed.
-        const from = found?.live ? found : found && { digest: found.digest };
-        const log = new SessionCheckpointLog(this.#checkpoints, tag, blob, this.chunkSize, from);
-        const target = this.#target(blob, meta, log);
+        // A checkpoint that cannot be continued is replaced by this upload's first save, and deleted.
+        const start: CheckpointStart = found?.live
+          ? { continues: found.checkpoint, digest: found.digest }
+          : found && { replaces: found.digest };
+        const log = new SessionCheckpointLog(this.#checkpoints, tag, blob, this.chunkSize, start);
+        const target = this.#target(blob, meta);
         if (found?.live) {
           const { location, hash } = found.live;
           const offset = found.checkpoint.offset;
-          const staged = await OciStagedBlob.resume(target, { location, offset });
-          return { staged: staged.suspendable(), size: offset, before: { hash } };
+          const staged = await OciStagedBlob.openCheckpointed(target, log, { location, offset }, signal);
+          return { staged, size: offset, before: { hash } };
         }
-        const staged = await OciStagedBlob.open(target, signal);
-        return { staged: staged.suspendable(), size: 0, before: { hash: sha.create() } };
+        const staged = await OciStagedBlob.openCheckpointed(target, log, undefined, signal);
+        return { staged, size: 0, before: { hash: sha.create() } };
       },
       size: async (blob, key, signal) => {
-        if (blob.size <= this.chunkSize) return undefined;
+        if (!this.#keepsCheckpoints(blob)) return undefined;
         const found = await this.#findCheckpoint(checkpointTag(key), blob, sha, signal);
         return found?.live ? found.checkpoint.offset : undefined;
       },
     };
   }
 
+  /** A blob of one chunk is PATCHed whole at once; a registry refusing deletes gets no checkpoints. */
+  #keepsCheckpoints(blob: BlobRef): boolean {
+    return blob.size > this.chunkSize && this.#checkpoints.deletesAllowed;
+  }
+
+  /**
+   * The checkpoint under `tag`, and whether the registry still holds its session where it says. A
+   * registry that cannot be reached fails the call (the client tries again); one that refuses the lookup
+   * only means no checkpoint, and the upload starts again.
+   */
   async #findCheckpoint(
     tag: string,
     blob: BlobRef,
     sha: ResumableSha256Factory,
     signal: AbortSignal,
   ): Promise<FoundCheckpoint | undefined> {
-    const found = await this.#checkpoints.read(tag, signal);
-    if (found === undefined) return undefined;
-    const { checkpoint } = found;
-    const hash = resumeFrom(checkpoint, blob, this.chunkSize, sha);
-    if (hash === undefined) return found;
-    const status = await this.client.uploadStatus(checkpoint.location, signal);
-    if (status?.size !== checkpoint.offset) return found;
-    return { ...found, live: { location: status.location, hash } };
+    try {
+      const found = await this.#checkpoints.read(tag, signal);
+      if (found === undefined) return undefined;
+      const { checkpoint } = found;
+      const hash = resumeFrom(checkpoint, blob, this.chunkSize, sha);
+      if (hash === undefined) return found;
+      const status = await this.client.uploadStatus(checkpoint.location, signal);
+      if (status?.size !== checkpoint.offset) return found;
+      return { ...found, live: { location: status.location, hash } };
+    } catch (error) {
+      const passing = [Code.Unavailable, Code.DeadlineExceeded, Code.Canceled];
+      if (signal.aborted || !(error instanceof CairnError) || passing.includes(error.code)) throw error;
+      return undefined;
+    }
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
@@ -204,7 +215,7 @@ class OciDriver implements Driver {
     const probe = new TextEncoder().encode(`cairn write probe ${randomUUID()}\n`);
     const hex = sha256Hex(probe);
     // Cleanups run newest first; after a failure they are silent, so they never hide its cause.
-    const cleanups: Array<() => Promise<void>> = [() => this.client.deleteBlob(hex, signal)];
+    const cleanups: Array<() => Promise<unknown>> = [() => this.client.deleteBlob(hex, signal)];
     try {
       await this.client.pushSmallBlob(probe, hex, signal);
       await this.#ensureEmptyConfig(signal);
@@ -304,7 +315,7 @@ class OciDriver implements Driver {
 }
 
 /** A registry may forbid deletes (405) or this account may lack the right; the probe stays, untagged. */
-async function tolerateForbiddenDelete(remove: () => Promise<void>): Promise<void> {
+async function tolerateForbiddenDelete(remove: () => Promise<unknown>): Promise<void> {
   try {
     await remove();
   } catch (error) {

@@ -2,8 +2,11 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256Hex } from '@cairn/digest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBlobStore } from '../core/blob-store.js';
 import type { Driver, StagedBlob } from '../core/provider.js';
+import { openResumableSha256 } from '../core/resumable-sha256.js';
 import { freshRepository, never, randomBlob } from '../testing/fixtures.js';
 import { RegistryStorage } from '../testing/inspect/registry.js';
 import { createOciDriver } from './driver.js';
@@ -108,6 +111,42 @@ describe('oci upload sessions noted in a journal', () => {
     expect(await notes(journal)).toEqual([]);
     // distribution 2.8 closes such a session without removing it; its upload purging does that.
     expect(await storage.leftovers()).toHaveLength(1);
+  });
+
+  it('deletes the checkpoints of a session a crash cut, which no process can continue', async () => {
+    const repository = freshRepository('journal-checkpoints');
+    const location = `${host}/${repository}`;
+    const sha = await openResumableSha256();
+    if ('unavailable' in sha) throw new Error(sha.unavailable);
+    const driver = createOciDriver(
+      { location, credentials: {}, journalDir },
+      { chunkSize: CHUNK, resumableSha256: sha },
+    );
+    const journal = new SessionJournal(journalDir, location);
+    const storage = new RegistryStorage(storageDir, repository);
+    const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+    const upload = await createBlobStore(driver).beginUpload(blob, never, {}, 'a cut upload');
+    const [name] = await notes(journal);
+    if (name === undefined) throw new Error('no note was written');
+    const path = join(journal.dir, name);
+    const [opened] = (await readFile(path, 'utf8')).split('\n');
+    await upload.write(bytes.subarray(0, 2 * CHUNK), never);
+    // Both chunks answered and checkpointed (the second save waits out the 1 s interval).
+    await sleep(1500);
+    const noted = (await readFile(path, 'utf8')).split('\n');
+    expect(noted.filter((line) => line.startsWith('sha256:'))).toHaveLength(1);
+    expect(await storage.leftovers()).toEqual([
+      `upload checkpoint cairn-upload-${sha256Hex('a cut upload')}`,
+      expect.stringMatching(/^upload session /),
+    ]);
+    // As if the crash cut a PATCH: the session moved past every Location noted, the checkpoint's included.
+    await writeFile(path, [opened, ...noted.slice(1)].join('\n'));
+    await age(journal, 120);
+
+    expect(await driver.sweepLeftovers?.(60_000, never)).toEqual({ removed: 1, left: 1 });
+    expect(await notes(journal)).toEqual([]);
+    // Only the session distribution 2.8 closed without removing is left, for its upload purging.
+    expect(await storage.leftovers()).toEqual([expect.stringMatching(/^upload session /)]);
   });
 
   it('finds nothing to sweep without a journal', async () => {

@@ -6,7 +6,7 @@ import { throwIfAborted } from '@cairn/errors';
 import { OPERATION_ABORT_WORDING } from '../core/cancellation.js';
 import { SWEEP_LIMIT, type SweepReport } from '../core/provider.js';
 import type { OciClient } from './client.js';
-import { isCheckpointTag, type SessionCheckpoints } from './upload-checkpoint.js';
+import { MANIFEST_DIGEST, type SessionCheckpoints } from './session-checkpoints.js';
 
 const NOTE_SUFFIX = '.session';
 const TEMP_SUFFIX = '.tmp';
@@ -15,8 +15,8 @@ const TEMP_SUFFIX = '.tmp';
 export interface NotedSession {
   readonly path: string;
   readonly location: string;
-  /** The tag of the session's checkpoint, when it kept one for other processes to continue it. */
-  readonly checkpointTag?: string;
+  /** Digests of the checkpoint manifests the session may have left (see session-checkpoint-log.ts). */
+  readonly checkpoints: readonly string[];
 }
 
 /**
@@ -31,7 +31,8 @@ export interface NotedSession {
  * Writing a note never fails an upload: a note that cannot be written costs only the cleanup it stands
  * for, which the registry's purge still does.
  *
- * A note of a checkpointed session also names its checkpoint's tag, for the sweep to remove with it.
+ * A note of a checkpointed session also names, one per line after the Location, the digests of the
+ * checkpoint manifests it may have left, for the sweep to delete with the session.
  */
 export class SessionJournal {
   readonly dir: string;
@@ -44,12 +45,8 @@ export class SessionJournal {
   }
 
   /** Notes a session just opened (or continued) at `location`. */
-  async open(location: string, checkpointTag?: string): Promise<SessionNote> {
-    const note = new SessionNote(
-      join(this.dir, `${randomUUID()}${NOTE_SUFFIX}`),
-      this.#ensureDir(),
-      checkpointTag,
-    );
+  async open(location: string): Promise<SessionNote> {
+    const note = new SessionNote(join(this.dir, `${randomUUID()}${NOTE_SUFFIX}`), this.#ensureDir());
     note.moved(location);
     await note.settled();
     return note;
@@ -75,12 +72,9 @@ export class SessionJournal {
         continue;
       }
       if (!name.endsWith(NOTE_SUFFIX)) continue;
-      const [location = '', tag] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
-      found.push({
-        path,
-        location: location.trim(),
-        ...(tag && isCheckpointTag(tag) ? { checkpointTag: tag } : {}),
-      });
+      const [location = '', ...rest] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+      const checkpoints = rest.filter((line) => MANIFEST_DIGEST.test(line));
+      found.push({ path, location: location.trim(), checkpoints });
     }
     return found;
   }
@@ -106,20 +100,31 @@ export class SessionJournal {
 export class SessionNote {
   #writes: Promise<unknown>;
   #closed = false;
+  #location = '';
+  #checkpoints: readonly string[] = [];
 
   constructor(
     readonly path: string,
     ready: Promise<boolean>,
-    private readonly checkpointTag?: string,
   ) {
     this.#writes = ready;
   }
 
   /** The session continues at `location` now. */
   moved(location: string): void {
+    this.#location = location;
+    this.#write();
+  }
+
+  /** The checkpoint manifests the session may have left are these now. */
+  checkpointsAre(digests: readonly string[]): void {
+    this.#checkpoints = digests;
+    this.#write();
+  }
+
+  #write(): void {
     if (this.#closed) return;
-    const content =
-      this.checkpointTag === undefined ? `${location}\n` : `${location}\n${this.checkpointTag}\n`;
+    const content = [this.#location, ...this.#checkpoints, ''].join('\n');
     this.#writes = this.#writes.then(() => replace(this.path, content));
   }
 
@@ -153,8 +158,10 @@ async function replace(path: string, content: string): Promise<void> {
  * their upload stopped moving that long ago, past any resume window. A note whose Location is not on this
  * registry's origin is dropped unused, so a note edited on disk can never send credentials elsewhere. A
  * session the registry no longer lets anyone address is counted as `left` (its purge takes it); a failed
- * request keeps its note for the next sweep. A session's checkpoint goes with it, unless another process
- * has moved it on since (see `SessionCheckpoints.removeIfOf`).
+ * request keeps its note for the next sweep. The session's checkpoint manifests go with it: whatever
+ * happened to the session, they are this process's and name nothing useful any more (a process that went
+ * on from one has saved its own and moved the tag there; deleting one the tag still points at deletes the
+ * tag, which that process's next save puts back).
  */
 export async function sweepJournaledSessions(
   client: OciClient,
@@ -181,14 +188,11 @@ export async function sweepJournaledSessions(
     }
     if (outcome === 'cancelled') removed += 1;
     if (outcome === 'unaddressable') left += 1;
-    if (note.checkpointTag !== undefined) {
-      try {
-        const ended = outcome !== 'unaddressable';
-        if (await checkpoints.removeIfOf(note.checkpointTag, note.location, ended, signal)) removed += 1;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        continue; // the note stays, for the next sweep to remove the checkpoint
-      }
+    try {
+      for (const digest of note.checkpoints) if (await checkpoints.remove(digest, signal)) removed += 1;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      continue; // the note stays, for the next sweep to delete the checkpoints
     }
     await journal.forget(note);
   }

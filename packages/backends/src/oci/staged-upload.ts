@@ -3,8 +3,8 @@ import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
 import type { BlobMeta, BlobRef, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { type OciClient, UploadRangeError } from './client.js';
 import { evidenceManifest, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
+import type { SessionCheckpointLog } from './session-checkpoint-log.js';
 import type { SessionJournal, SessionNote } from './session-journal.js';
-import type { SessionCheckpointLog } from './upload-checkpoint.js';
 
 const EMPTY = new Uint8Array(0);
 /** How long one PATCH of at most one chunk may take, whatever the caller's signal does. */
@@ -26,9 +26,10 @@ const CANCEL_TIMEOUT_MS = 30_000;
  * session-journal.ts), so a sweep after a crash can cancel it; the note goes once the session is
  * finished or cancelled, and stays when cancelling failed, for the sweep to try again.
  *
- * With a checkpoint log, the session's newest Location after each whole chunk is saved with the hash
- * state there (see upload-checkpoint.ts), so another process can continue the session: `resume` opens it
- * again at that Location, and `suspendable` gives the view a CAS suspends when it lets go of the upload.
+ * With a checkpoint log (`openCheckpointed`), the session's newest Location after each whole chunk is
+ * saved with the hash state there (see session-checkpoint-log.ts), so another process can continue the
+ * session, and the upload can be suspended: left to its checkpoint when the CAS lets go of it. Its note
+ * then also names the checkpoint manifests, and goes only once they are deleted.
  */
 export class OciStagedBlob implements StagedBlob {
   /** The session's newest Location; undefined once the session is finished or cancelled. */
@@ -48,6 +49,7 @@ export class OciStagedBlob implements StagedBlob {
     private readonly target: OciUploadTarget,
     at: { readonly location: string; readonly offset: number },
     private readonly note: SessionNote | undefined,
+    private readonly log: SessionCheckpointLog | undefined,
   ) {
     this.#location = at.location;
     this.#bufferStart = at.offset;
@@ -56,27 +58,29 @@ export class OciStagedBlob implements StagedBlob {
   /** Opens a new upload session. */
   static async open(target: OciUploadTarget, signal: AbortSignal): Promise<OciStagedBlob> {
     const location = await target.client.startUpload(signal);
-    return OciStagedBlob.resume(target, { location, offset: 0 });
+    const note = await target.journal?.open(location);
+    return new OciStagedBlob(target, { location, offset: 0 }, note, undefined);
   }
 
-  /** Continues a session the registry holds `offset` bytes of, at its newest `location`. */
-  static async resume(
+  /**
+   * An upload that checkpoints into `log` and can be suspended: a new session, or the one `at` names,
+   * which the registry holds `at.offset` bytes of.
+   */
+  static async openCheckpointed(
     target: OciUploadTarget,
-    at: { readonly location: string; readonly offset: number },
-  ): Promise<OciStagedBlob> {
-    const note = await target.journal?.open(at.location, target.log?.tag);
-    return new OciStagedBlob(target, at, note);
-  }
-
-  /** What a CAS holds of a checkpointed upload: it can suspend it for another process to continue. */
-  suspendable(): SuspendableStagedBlob {
-    const log = this.target.log;
-    if (log === undefined) throw new Error('only a checkpointed upload can be suspended');
+    log: SessionCheckpointLog,
+    at: { readonly location: string; readonly offset: number } | undefined,
+    signal: AbortSignal,
+  ): Promise<SuspendableStagedBlob> {
+    const start = at ?? { location: await target.client.startUpload(signal), offset: 0 };
+    const note = await target.journal?.open(start.location);
+    if (note) log.watch((digests) => note.checkpointsAre(digests));
+    const staged = new OciStagedBlob(target, start, note, log);
     return {
-      write: (chunk, signal) => this.write(chunk, signal),
-      commit: (signal) => this.commit(signal),
-      abort: () => this.abort(),
-      suspend: () => this.#suspend(log),
+      write: (chunk, signal) => staged.write(chunk, signal),
+      commit: (signal) => staged.commit(signal),
+      abort: () => staged.abort(),
+      suspend: () => staged.#suspend(log),
       suspendLoses: true,
       checkpoints: log,
     };
@@ -124,14 +128,11 @@ export class OciStagedBlob implements StagedBlob {
     if (location === undefined) throw new CairnError(Code.FailedPrecondition, 'the upload session is closed');
     await this.client.finishUpload(location, this.blob.hex, EMPTY, signal);
     this.#location = undefined;
-    await this.note?.close();
     await config;
     const manifest = evidenceManifest(this.blob.hex, this.blob.size, this.target.meta);
     await this.client.putManifest(evidenceTag(this.blob.hex), OCI_IMAGE_MANIFEST, manifest, signal);
     this.#state = 'committed';
-    // The session is finished: its checkpoint names nothing any more. One left by a failure here the
-    // next upload of the same name replaces, and removes once done.
-    await this.target.log?.remove().catch(() => undefined);
+    await this.#forgetSession();
   }
 
   /**
@@ -147,14 +148,13 @@ export class OciStagedBlob implements StagedBlob {
     this.#buffer = undefined;
     const location = this.#location;
     this.#location = undefined;
-    await this.target.log?.remove().catch(() => undefined);
     if (location === undefined) {
-      await this.note?.close();
+      await this.#forgetSession();
       return;
     }
     try {
       await this.client.cancelUpload(location, AbortSignal.timeout(CANCEL_TIMEOUT_MS));
-      await this.note?.close();
+      await this.#forgetSession();
     } catch {
       // Its note stays for a later sweep, and the registry purges abandoned sessions itself; abort must
       // not hide the error that led here.
@@ -162,26 +162,41 @@ export class OciStagedBlob implements StagedBlob {
   }
 
   /**
+   * After the session was finished or cancelled: deletes its checkpoint manifests, then its note. A
+   * failed delete keeps the note, which names what is left, for the sweep; the upload's outcome stands.
+   */
+  async #forgetSession(): Promise<void> {
+    try {
+      await this.log?.remove();
+    } catch {
+      return;
+    }
+    await this.note?.close();
+  }
+
+  /**
    * Lets the PATCH in flight answer (at most the cleanup bound), saves the checkpoint at the session's
-   * newest Location and lets go, giving up the chunk being filled. With no checkpoint saved there is
-   * nothing another process could continue, and the session is cancelled instead. The session's note
-   * stays: if no process continues the session, this host's sweep cancels it.
+   * newest Location, stops saving and lets go, giving up the chunk being filled. Unless the checkpoint
+   * saved names the session where the registry holds it (a PATCH still on its way or failed, a save that
+   * failed), another process could not continue it, and the session is cancelled instead. The note stays:
+   * if no process continues the session, this host's sweep cancels it.
    */
   async #suspend(log: SessionCheckpointLog): Promise<void> {
     if (this.#state !== 'open') return this.abort();
     this.#state = 'suspended';
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#inflight,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
+    const answered = await Promise.race([
+      (this.#inflight ?? Promise.resolve()).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLEANUP_TIMEOUT_MS);
       }),
     ]);
     clearTimeout(timer);
     this.#buffer = undefined;
     this.#spare = undefined;
-    await log.flush();
-    if (log.savedOffset > 0) return;
+    if (answered && this.#failure === undefined) await log.flush();
+    await log.stop();
+    if (answered && this.#failure === undefined && log.savedOffset === this.#bufferStart) return;
     this.#state = 'open';
     await this.abort();
   }
@@ -218,7 +233,7 @@ export class OciStagedBlob implements StagedBlob {
         (next) => {
           this.#location = next;
           this.note?.moved(next);
-          this.target.log?.moved(start + bytes.byteLength, next);
+          this.log?.moved(start + bytes.byteLength, next);
           // The registry has every byte of it now; the buffer can take the next chunk.
           this.#spare = buffer;
         },
@@ -249,7 +264,7 @@ export class OciStagedBlob implements StagedBlob {
   }
 }
 
-/** What every upload of one driver shares, and the upload's own blob, metadata and checkpoint log. */
+/** What every upload of one driver shares, and the upload's own blob and metadata. */
 export interface OciUploadTarget {
   readonly client: OciClient;
   readonly blob: BlobRef;
@@ -257,7 +272,6 @@ export interface OciUploadTarget {
   readonly chunkSize: number;
   readonly ensureEmptyConfig: (signal: AbortSignal) => Promise<void>;
   readonly journal: SessionJournal | undefined;
-  readonly log?: SessionCheckpointLog;
 }
 
 function canceled(): CairnError {

@@ -34,9 +34,9 @@ export class RegistryStorage {
   /**
    * Upload sessions the registry still knows (it reads a session's `startedat`), upload checkpoints (tagged
    * manifests of their own), untagged manifests, and layers no tagged manifest names (the empty config
-   * excepted). A cancelled session leaves an empty
-   * `hashstates` folder behind in distribution 2.8 (it rewrites the hash state after deleting the
-   * session); the registry no longer knows that session, so it is not counted.
+   * excepted). A cancelled session leaves an empty `hashstates` folder behind in distribution 2.8 (it
+   * rewrites the hash state after deleting the session); the registry no longer knows that session, so it
+   * is not counted.
    */
   async leftovers(): Promise<string[]> {
     const found: string[] = [];

@@ -1,10 +1,14 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One answer of the registry on its way back to the client; `headers` may be changed in place. */
+/**
+ * One answer of the registry on its way back to the client, to the request `method` `url` (path and
+ * query); `status` and `headers` may be changed in place (the body passes unchanged).
+ */
 export interface ProxiedAnswer {
   readonly method: string;
-  readonly status: number;
+  readonly url: string;
+  status: number;
   readonly headers: IncomingHttpHeaders;
 }
 
@@ -30,6 +34,7 @@ export async function startRegistryProxy(
       (answer) => {
         const proxied: ProxiedAnswer = {
           method: incoming.method ?? '',
+          url: incoming.url ?? '',
           status: answer.statusCode ?? 502,
           headers: { ...answer.headers },
         };

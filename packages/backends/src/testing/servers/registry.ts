@@ -69,8 +69,10 @@ export async function startRegistries(): Promise<RunningServer<RegistryInfo>> {
   };
 }
 
-/** Starts one registry with its own config, temp storage and log file; resolves once it answers `/v2/`. */
-/** `deletes: false` runs the registry as many are set up: DELETE of manifests and blobs answers 405. */
+/**
+ * Starts one registry with its own config, temp storage and log file; resolves once it answers `/v2/`.
+ * `deletes: false` runs it as many registries are set up: a DELETE of a manifest or blob answers 405.
+ */
 export async function startRegistry(
   auth: RegistryAuth,
   options: { readonly deletes?: boolean } = {},

@@ -1,20 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256Hex } from '@cairn/digest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBlobStore } from '../core/blob-store.js';
 import { openResumableSha256, type ResumableSha256Factory } from '../core/resumable-sha256.js';
 import { freshRepository, never, randomBlob } from '../testing/fixtures.js';
 import { RegistryStorage } from '../testing/inspect/registry.js';
+import { startRegistryProxy } from '../testing/oci/registry-proxy.js';
 import { type RegistryEndpoint, type RunningServer, startRegistry } from '../testing/servers/index.js';
+import {
+  checkpointManifest,
+  checkpointTag,
+  resumeFrom,
+  type SessionCheckpoint,
+} from './checkpoint-manifest.js';
 import { OciClient } from './client.js';
 import { createOciDriver } from './driver.js';
 import { parseOciLocation } from './location.js';
 import { EMPTY_CONFIG } from './manifest.js';
-import {
-  checkpointTag,
-  resumeFrom,
-  type SessionCheckpoint,
-  SessionCheckpoints,
-} from './upload-checkpoint.js';
+import { SessionCheckpoints } from './session-checkpoints.js';
 
 const CHUNK = 1024;
 
@@ -22,6 +25,13 @@ async function sha(): Promise<ResumableSha256Factory> {
   const opened = await openResumableSha256();
   if ('unavailable' in opened) throw new Error(opened.unavailable);
   return opened;
+}
+
+/** Saves `checkpoint` under `tag`; resolves its manifest's digest. */
+async function save(checkpoints: SessionCheckpoints, tag: string, checkpoint: SessionCheckpoint) {
+  const manifest = checkpointManifest(checkpoint);
+  await checkpoints.write(tag, manifest, never);
+  return `sha256:${sha256Hex(manifest)}`;
 }
 
 describe('upload checkpoints kept in a repository', () => {
@@ -56,15 +66,16 @@ describe('upload checkpoints kept in a repository', () => {
   it('reads back what it saved, and removing it leaves nothing in the repository', async () => {
     const { checkpoints, checkpoint, storage } = await setup('checkpoint-round-trip');
     const tag = checkpointTag('an upload');
-    const digest = await checkpoints.write(tag, checkpoint, never);
+    const digest = await save(checkpoints, tag, checkpoint);
     const found = await checkpoints.read(tag, never);
     expect(found).toEqual({ checkpoint: { ...checkpoint, hashState: expect.any(Uint8Array) }, digest });
     expect(Buffer.from(found?.checkpoint.hashState ?? []).equals(Buffer.from(checkpoint.hashState))).toBe(
       true,
     );
     expect(await storage.visibleBlobs()).toEqual([]);
-    await checkpoints.remove(digest, never);
+    expect(await checkpoints.remove(digest, never)).toBe(true);
     expect(await checkpoints.read(tag, never)).toBeUndefined();
+    expect(await checkpoints.remove(digest, never)).toBe(false);
     expect(await storage.leftovers()).toEqual([]);
   });
 
@@ -75,10 +86,71 @@ describe('upload checkpoints kept in a repository', () => {
       `http://attacker.example/v2/${repository}/blobs/uploads/3f1c`,
       `http://${host}/v2/other/repository/blobs/uploads/3f1c`,
       `http://${host}/v2/${repository}/manifests/latest`,
+      `http://${host}/v2/${repository}/blobs/uploads/..%2F..%2F..%2Fother%2Fblobs%2Fuploads%2F3f1c`,
       'not a url',
     ]) {
-      await checkpoints.write(tag, { ...checkpoint, location }, never);
+      await save(checkpoints, tag, { ...checkpoint, location });
       expect(await checkpoints.read(tag, never), location).toBeUndefined();
+    }
+  });
+
+  it('starts an upload again when the registry refuses to show its checkpoint, rather than failing it', async () => {
+    const repository = freshRepository('checkpoint-refused');
+    const proxy = await startRegistryProxy(host, (answer) => {
+      if (answer.method === 'GET' && answer.url.includes('/manifests/cairn-upload-')) answer.status = 403;
+    });
+    try {
+      const driver = createOciDriver(
+        { location: `${proxy.host}/${repository}`, credentials: {} },
+        { chunkSize: CHUNK, resumableSha256: await sha() },
+      );
+      const store = createBlobStore(driver);
+      const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+      expect(await store.stagedBytes(blob, 'refused', never)).toBeUndefined();
+      const upload = await store.beginUpload(blob, never, {}, 'refused');
+      expect(upload.received).toBe(0);
+      await upload.write(bytes, never);
+      await upload.finish(never);
+      expect(await new RegistryStorage(storageDir, repository).visibleBlobs()).toEqual([blob.hex]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('cancels rather than leaves a suspended upload whose newest checkpoint could not be saved', async () => {
+    const repository = freshRepository('checkpoint-unsaved');
+    let checkpointPuts = 0;
+    // Every checkpoint after the first is stored, but its answer is lost: the upload cannot know it was.
+    const proxy = await startRegistryProxy(host, (answer) => {
+      if (
+        answer.method === 'PUT' &&
+        answer.url.includes('/manifests/cairn-upload-') &&
+        ++checkpointPuts > 1
+      ) {
+        answer.status = 400;
+      }
+    });
+    try {
+      const driver = createOciDriver(
+        { location: `${proxy.host}/${repository}`, credentials: {} },
+        { chunkSize: CHUNK, resumableSha256: await sha() },
+      );
+      const store = createBlobStore(driver);
+      const storage = new RegistryStorage(storageDir, repository);
+      const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+      const upload = await store.beginUpload(blob, never, {}, 'unsaved');
+      await upload.write(bytes.subarray(0, CHUNK), never);
+      expect(await eventually(async () => (await store.stagedBytes(blob, 'unsaved', never)) === CHUNK)).toBe(
+        true,
+      );
+      await upload.write(bytes.subarray(CHUNK, 2 * CHUNK + 5), never);
+      await upload.suspend();
+      // The checkpoint saved names a Location the registry has moved past: nobody could continue from it.
+      expect(checkpointPuts).toBeGreaterThan(1);
+      expect(await store.stagedBytes(blob, 'unsaved', never)).toBeUndefined();
+      expect(await storage.leftovers()).toEqual([]);
+    } finally {
+      await proxy.close();
     }
   });
 

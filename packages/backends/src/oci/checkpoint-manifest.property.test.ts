@@ -4,7 +4,7 @@ import {
   CHECKPOINT_ARTIFACT_TYPE,
   checkpointManifest,
   parseCheckpointManifest,
-} from './upload-checkpoint.js';
+} from './checkpoint-manifest.js';
 
 const checkpoint = fc.record({
   hex: fc.string(),
