@@ -156,20 +156,31 @@ class OciDriver implements Driver {
     sha: ResumableSha256Factory,
     signal: AbortSignal,
   ): Promise<FoundCheckpoint | undefined> {
-    try {
-      const found = await this.#checkpoints.read(tag, signal);
-      if (found === undefined) return undefined;
-      const { checkpoint } = found;
-      const hash = resumeFrom(checkpoint, blob, this.chunkSize, sha);
-      if (hash === undefined) return found;
-      const status = await this.client.uploadStatus(checkpoint.location, signal);
-      if (status?.size !== checkpoint.offset) return found;
-      return { ...found, live: { location: status.location, hash } };
-    } catch (error) {
+    const refused = (error: unknown): boolean => {
       const passing = [Code.Unavailable, Code.DeadlineExceeded, Code.Canceled];
-      if (signal.aborted || !(error instanceof CairnError) || passing.includes(error.code)) throw error;
-      return undefined;
+      return !signal.aborted && error instanceof CairnError && !passing.includes(error.code);
+    };
+    let found: Awaited<ReturnType<SessionCheckpoints['read']>>;
+    try {
+      found = await this.#checkpoints.read(tag, signal);
+    } catch (error) {
+      if (refused(error)) return undefined;
+      throw error;
     }
+    if (found === undefined) return undefined;
+    const { checkpoint } = found;
+    const hash = resumeFrom(checkpoint, blob, this.chunkSize, sha);
+    if (hash === undefined) return found;
+    let status: Awaited<ReturnType<OciClient['uploadStatus']>>;
+    try {
+      status = await this.client.uploadStatus(checkpoint.location, signal);
+    } catch (error) {
+      // Its session cannot be asked about: as good as dead, and replaced by this upload's first save.
+      if (refused(error)) return found;
+      throw error;
+    }
+    if (status?.size !== checkpoint.offset) return found;
+    return { ...found, live: { location: status.location, hash } };
   }
 
   async read(hex: string, range: ByteRange, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {

@@ -39,7 +39,7 @@ export class SessionCheckpointLog implements HashCheckpoints {
   #saved: number;
   /** Manifests of this upload's that may exist; the newest saved is the tag's. */
   readonly #manifests = new Set<string>();
-  #watcher: ((manifests: readonly string[]) => void) | undefined;
+  #watcher: ((manifests: readonly string[]) => Promise<void>) | undefined;
 
   constructor(
     private readonly checkpoints: SessionCheckpoints,
@@ -60,10 +60,13 @@ export class SessionCheckpointLog implements HashCheckpoints {
     return this.#saved;
   }
 
-  /** Calls `watcher` now and whenever the manifests that may exist change. */
-  watch(watcher: (manifests: readonly string[]) => void): void {
+  /**
+   * Calls `watcher` now and whenever the manifests that may exist change; a save waits for what it
+   * returns before its PUT, so a manifest is on record before it can exist.
+   */
+  watch(watcher: (manifests: readonly string[]) => Promise<void>): void {
     this.#watcher = watcher;
-    watcher([...this.#manifests]);
+    void watcher([...this.#manifests]);
   }
 
   hashStateAt(offset: number, state: Uint8Array): void {
@@ -104,7 +107,7 @@ export class SessionCheckpointLog implements HashCheckpoints {
         failure ??= error;
       }
     }
-    this.#changed();
+    await this.#changed();
     if (failure !== undefined) throw failure;
   }
 
@@ -123,9 +126,9 @@ export class SessionCheckpointLog implements HashCheckpoints {
     });
     const digest = `sha256:${sha256Hex(manifest)}`;
     const replaced = [...this.#manifests];
-    // Noted before the PUT: one that reaches the registry without an answer reaching here is still found.
+    // On record before the PUT: one that reaches the registry just before a crash is still found.
     this.#manifests.add(digest);
-    this.#changed();
+    await this.#changed();
     const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
     try {
       await this.checkpoints.write(this.tag, manifest, signal);
@@ -145,11 +148,11 @@ export class SessionCheckpointLog implements HashCheckpoints {
       )
         this.#manifests.delete(old);
     }
-    this.#changed();
+    await this.#changed();
     return true;
   }
 
-  #changed(): void {
-    this.#watcher?.([...this.#manifests]);
+  async #changed(): Promise<void> {
+    await this.#watcher?.([...this.#manifests]);
   }
 }

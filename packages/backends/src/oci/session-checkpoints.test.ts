@@ -154,6 +154,22 @@ describe('upload checkpoints kept in a repository', () => {
     }
   });
 
+  it('cancels an upload suspended before its first checkpoint: no other process could continue it', async () => {
+    const repository = freshRepository('checkpoint-none-yet');
+    const driver = createOciDriver(
+      { location: `${host}/${repository}`, credentials: {} },
+      { chunkSize: CHUNK, resumableSha256: await sha() },
+    );
+    const store = createBlobStore(driver);
+    const storage = new RegistryStorage(storageDir, repository);
+    const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+    const upload = await store.beginUpload(blob, never, {}, 'none yet');
+    await upload.write(bytes.subarray(0, CHUNK / 2), never);
+    expect(await storage.leftovers()).toEqual([expect.stringMatching(/^upload session /)]);
+    await upload.suspend();
+    expect(await storage.leftovers()).toEqual([]);
+  });
+
   it('continues only a checkpoint of the same blob, chunk size and a state of exactly its bytes', async () => {
     const { checkpoint } = await setup('checkpoint-fit');
     const factory = await sha();

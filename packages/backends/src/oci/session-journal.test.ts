@@ -9,7 +9,9 @@ import type { Driver, StagedBlob } from '../core/provider.js';
 import { openResumableSha256 } from '../core/resumable-sha256.js';
 import { freshRepository, never, randomBlob } from '../testing/fixtures.js';
 import { RegistryStorage } from '../testing/inspect/registry.js';
+import { parseCheckpointManifest } from './checkpoint-manifest.js';
 import { createOciDriver } from './driver.js';
+import { OCI_IMAGE_MANIFEST } from './manifest.js';
 import { SessionJournal } from './session-journal.js';
 
 const KiB = 1024;
@@ -131,12 +133,24 @@ describe('oci upload sessions noted in a journal', () => {
     const path = join(journal.dir, name);
     const [opened] = (await readFile(path, 'utf8')).split('\n');
     await upload.write(bytes.subarray(0, 2 * CHUNK), never);
-    // Both chunks answered and checkpointed (the second save waits out the 1 s interval).
-    await sleep(1500);
-    const noted = (await readFile(path, 'utf8')).split('\n');
+    // Until both chunks are answered and checkpointed (the second save waits out the 1 s interval), and
+    // the note names that one checkpoint alone: nothing moves after that.
+    const tag = `cairn-upload-${sha256Hex('a cut upload')}`;
+    let noted: string[] = [];
+    for (let tries = 0; tries < 100; tries += 1) {
+      noted = (await readFile(path, 'utf8')).split('\n');
+      const digests = noted.filter((line) => line.startsWith('sha256:'));
+      const response = await fetch(`http://${host}/v2/${repository}/manifests/${tag}`, {
+        headers: { accept: OCI_IMAGE_MANIFEST },
+      });
+      const saved = parseCheckpointManifest(new Uint8Array(await response.arrayBuffer()));
+      const savedDigest = response.headers.get('docker-content-digest');
+      if (saved?.offset === 2 * CHUNK && digests.length === 1 && digests[0] === savedDigest) break;
+      await sleep(100);
+    }
     expect(noted.filter((line) => line.startsWith('sha256:'))).toHaveLength(1);
     expect(await storage.leftovers()).toEqual([
-      `upload checkpoint cairn-upload-${sha256Hex('a cut upload')}`,
+      `upload checkpoint ${tag}`,
       expect.stringMatching(/^upload session /),
     ]);
     // As if the crash cut a PATCH: the session moved past every Location noted, the checkpoint's included.

@@ -74,7 +74,12 @@ export class OciStagedBlob implements StagedBlob {
   ): Promise<SuspendableStagedBlob> {
     const start = at ?? { location: await target.client.startUpload(signal), offset: 0 };
     const note = await target.journal?.open(start.location);
-    if (note) log.watch((digests) => note.checkpointsAre(digests));
+    if (note) {
+      log.watch((digests) => {
+        note.checkpointsAre(digests);
+        return note.settled();
+      });
+    }
     const staged = new OciStagedBlob(target, start, note, log);
     return {
       write: (chunk, signal) => staged.write(chunk, signal),
@@ -145,6 +150,8 @@ export class OciStagedBlob implements StagedBlob {
     // No write may start a PATCH from now on (#flush checks the state), so the one in flight is the
     // last; once it settled, #location is the session's newest.
     await this.#inflight;
+    // Nothing of a session being cancelled is worth saving, even if the cancel fails.
+    await this.log?.stop();
     this.#buffer = undefined;
     const location = this.#location;
     this.#location = undefined;
@@ -175,11 +182,12 @@ export class OciStagedBlob implements StagedBlob {
   }
 
   /**
-   * Lets the PATCH in flight answer (at most the cleanup bound), saves the checkpoint at the session's
-   * newest Location, stops saving and lets go, giving up the chunk being filled. Unless the checkpoint
-   * saved names the session where the registry holds it (a PATCH still on its way or failed, a save that
-   * failed), another process could not continue it, and the session is cancelled instead. The note stays:
-   * if no process continues the session, this host's sweep cancels it.
+   * Lets the PATCH in flight answer, saves the checkpoint at the session's newest Location, stops saving
+   * and lets go, giving up the chunk being filled. Unless the checkpoint saved names the bytes the registry
+   * holds (a PATCH failed, a save failed, or none was ever saved), another process could not continue the
+   * session, and it is cancelled instead. A PATCH that does not answer within the cleanup bound is not
+   * waited for longer: the session is left as it is, to its note and the sweep, like a crash's. The note
+   * stays in every case where the session is left: if no process continues it, this host's sweep cancels it.
    */
   async #suspend(log: SessionCheckpointLog): Promise<void> {
     if (this.#state !== 'open') return this.abort();
@@ -194,9 +202,11 @@ export class OciStagedBlob implements StagedBlob {
     clearTimeout(timer);
     this.#buffer = undefined;
     this.#spare = undefined;
-    if (answered && this.#failure === undefined) await log.flush();
+    if (!answered) return log.stop();
+    if (this.#failure === undefined) await log.flush();
     await log.stop();
-    if (answered && this.#failure === undefined && log.savedOffset === this.#bufferStart) return;
+    const continuable = this.#failure === undefined && log.savedOffset > 0;
+    if (continuable && log.savedOffset === this.#bufferStart) return;
     this.#state = 'open';
     await this.abort();
   }
