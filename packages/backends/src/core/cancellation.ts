@@ -17,3 +17,25 @@ export const STORAGE_ABORT_WORDING: AbortWording = {
  * signal, which has usually fired already, so it needs a bound of its own.
  */
 export const CLEANUP_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits for `work` at most `ms` (the cleanup bound by default); resolves whether it settled by then. The
+ * work itself goes on: this only stops waiting. A plain timer, not `AbortSignal.timeout`, so tests with
+ * fake timers control it.
+ */
+export async function settledWithin(work: Promise<unknown>, ms = CLEANUP_TIMEOUT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

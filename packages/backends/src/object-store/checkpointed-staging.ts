@@ -1,4 +1,4 @@
-import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
+import { settledWithin } from '../core/cancellation.js';
 import type {
   BlobMeta,
   BlobRef,
@@ -94,14 +94,7 @@ export async function suspendToCheckpoint(
 ): Promise<void> {
   // A part the storage server never answers must not hold the suspension, and the part buffers, for
   // ever: past the cleanup bound what is still on its way is cancelled, and the checkpoint stays before it.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    pipeline.drain(),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
+  await settledWithin(pipeline.drain());
   await log.flush();
   if (log.savedOffset === 0) return abort();
   await pipeline.cancel();

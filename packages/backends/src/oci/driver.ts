@@ -122,15 +122,9 @@ class OciDriver implements Driver {
           ? { continues: found.checkpoint, digest: found.digest }
           : found && { replaces: found.digest };
         const log = new SessionCheckpointLog(this.#checkpoints, tag, blob, this.chunkSize, start);
-        const target = this.#target(blob, meta);
-        if (found?.live) {
-          const { location, hash } = found.live;
-          const offset = found.checkpoint.offset;
-          const staged = await OciStagedBlob.openCheckpointed(target, log, { location, offset }, signal);
-          return { staged, size: offset, before: { hash } };
-        }
-        const staged = await OciStagedBlob.openCheckpointed(target, log, undefined, signal);
-        return { staged, size: 0, before: { hash: sha.create() } };
+        const at = found?.live && { location: found.live.location, offset: found.checkpoint.offset };
+        const staged = await OciStagedBlob.openCheckpointed(this.#target(blob, meta), log, at, signal);
+        return { staged, size: at?.offset ?? 0, before: { hash: found?.live?.hash ?? sha.create() } };
       },
       size: async (blob, key, signal) => {
         if (!this.#keepsCheckpoints(blob)) return undefined;

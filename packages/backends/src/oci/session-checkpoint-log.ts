@@ -97,17 +97,7 @@ export class SessionCheckpointLog implements HashCheckpoints {
    */
   async remove(): Promise<void> {
     await this.#saves.stop();
-    const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-    let failure: unknown;
-    for (const digest of [...this.#manifests]) {
-      try {
-        await this.checkpoints.remove(digest, signal);
-        this.#manifests.delete(digest);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-    await this.#changed();
+    const failure = await this.#delete([...this.#manifests], AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
     if (failure !== undefined) throw failure;
   }
 
@@ -137,19 +127,28 @@ export class SessionCheckpointLog implements HashCheckpoints {
     }
     this.#saved = moved.offset;
     for (const at of this.#states.keys()) if (at <= moved.offset) this.#states.delete(at);
-    // The manifests it replaced are untagged now: deleted, or the repository would keep one per save.
-    for (const old of replaced) {
-      if (old === digest) continue;
-      if (
-        await this.checkpoints.remove(old, signal).then(
-          () => true,
-          () => false,
-        )
-      )
-        this.#manifests.delete(old);
+    // The manifests it replaced are untagged now: deleted, or the repository would keep one per save. One
+    // that fails stays on record, for the next save or the removal to try again.
+    await this.#delete(
+      replaced.filter((old) => old !== digest),
+      signal,
+    );
+    return true;
+  }
+
+  /** Deletes manifests, taking each deleted off the record; resolves the first failure, if any. */
+  async #delete(digests: readonly string[], signal: AbortSignal): Promise<unknown> {
+    let failure: unknown;
+    for (const digest of digests) {
+      try {
+        await this.checkpoints.remove(digest, signal);
+        this.#manifests.delete(digest);
+      } catch (error) {
+        failure ??= error;
+      }
     }
     await this.#changed();
-    return true;
+    return failure;
   }
 
   async #changed(): Promise<void> {

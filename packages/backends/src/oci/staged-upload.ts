@@ -1,5 +1,5 @@
 import { awaitUnlessAborted, CairnError, Code } from '@cairn/errors';
-import { CLEANUP_TIMEOUT_MS } from '../core/cancellation.js';
+import { settledWithin } from '../core/cancellation.js';
 import type { BlobMeta, BlobRef, StagedBlob, SuspendableStagedBlob } from '../core/provider.js';
 import { type OciClient, UploadRangeError } from './client.js';
 import { evidenceManifest, evidenceTag, OCI_IMAGE_MANIFEST } from './manifest.js';
@@ -147,6 +147,11 @@ export class OciStagedBlob implements StagedBlob {
   async abort(): Promise<void> {
     if (this.#state === 'committed' || this.#state === 'aborted' || this.#state === 'suspended') return;
     this.#state = 'aborted';
+    await this.#cancelSession();
+  }
+
+  /** Cancels the session of an upload whose state is final already, so no write can start a PATCH. */
+  async #cancelSession(): Promise<void> {
     // No write may start a PATCH from now on (#flush checks the state), so the one in flight is the
     // last; once it settled, #location is the session's newest.
     await this.#inflight;
@@ -192,14 +197,7 @@ export class OciStagedBlob implements StagedBlob {
   async #suspend(log: SessionCheckpointLog): Promise<void> {
     if (this.#state !== 'open') return this.abort();
     this.#state = 'suspended';
-    let timer: NodeJS.Timeout | undefined;
-    const answered = await Promise.race([
-      (this.#inflight ?? Promise.resolve()).then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), CLEANUP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    const answered = await settledWithin(this.#inflight ?? Promise.resolve());
     this.#buffer = undefined;
     this.#spare = undefined;
     if (!answered) return log.stop();
@@ -207,8 +205,8 @@ export class OciStagedBlob implements StagedBlob {
     await log.stop();
     const continuable = this.#failure === undefined && log.savedOffset > 0;
     if (continuable && log.savedOffset === this.#bufferStart) return;
-    this.#state = 'open';
-    await this.abort();
+    this.#state = 'aborted';
+    await this.#cancelSession();
   }
 
   #currentBuffer(): Uint8Array {
