@@ -3,10 +3,18 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type CasClient, createCasClient, type Progress, type RetryEvent } from '@cairn/cas-client';
 import { CairnError, Code } from '@cairn/errors';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTamperingCas, startTcpProxy, startTestCas, type TestCas } from './testing/index.js';
+import {
+  GrpcTestClient,
+  startTamperingCas,
+  startTcpProxy,
+  startTestCas,
+  type TestCas,
+} from './testing/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -43,6 +51,21 @@ function clientFor(
       cas.mint(options.role ?? 'upload', options.digest === undefined ? {} : { digest: options.digest }),
     retry: { initialDelayMs: 20, maxDelayMs: 200 },
   });
+}
+
+/** Adds 1 MiB to the upload `name` where the CAS says it stands; waits out the Write that still feeds it. */
+async function moveOn(direct: GrpcTestClient, token: string, name: string, bytes: Buffer): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const at = Number((await direct.queryWriteStatus(token, name)).committedSize);
+    try {
+      await direct.write(token, name, bytes.subarray(0, at + MiB), { offset: at, finish: false });
+      return at + MiB;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== grpcStatus.ABORTED) throw error;
+      await sleep(20);
+    }
+  }
+  throw new Error(`the upload ${name} stayed busy for 200 tries`);
 }
 
 async function failure(promise: Promise<unknown>): Promise<CairnError> {
@@ -187,6 +210,56 @@ describe('resuming interrupted transfers', () => {
       sink.on('data', (chunk: Buffer) => received.push(chunk));
       await downloader.download(sha256(bytes), sink);
       expect(sha256(Buffer.concat(received))).toBe(sha256(bytes));
+    } finally {
+      downloader.close();
+    }
+  });
+
+  it('resumes from where the CAS got to when the upload moved on after QueryWriteStatus answered', async () => {
+    // The dropped Write can still hand the CAS bytes it received before the drop after the client's
+    // QueryWriteStatus was answered. The test plays that part itself: between the status and the resumed
+    // Write (which the proxy holds back) it adds 1 MiB to the upload, directly on the CAS.
+    const bytes = randomBytes(16 * MiB);
+    const path = join(dir, 'moved-on-upload.bin');
+    await writeFile(path, bytes);
+    let sent = '';
+    let name: string | undefined;
+    const proxy = await startTcpProxy(cas.grpcAddress, {
+      cutOnceAfterUpBytes: 5 * MiB,
+      onUp: (chunk) => {
+        if (name !== undefined) return;
+        sent = (sent + chunk.toString('latin1')).slice(-64 * 1024);
+        name = /uploads\/[0-9a-f-]{36}\/blobs\/[0-9a-f]{64}\/\d+/.exec(sent)?.[0];
+      },
+    });
+    const direct = new GrpcTestClient(cas.grpcAddress);
+    const token = await cas.mint('upload');
+    const client = clientFor({ address: proxy.address });
+    const retries: RetryEvent[] = [];
+    let movedTo: Promise<number> | undefined;
+    try {
+      const result = await client.upload(path, {
+        onRetry: (event) => {
+          retries.push(event);
+          if (movedTo !== undefined || name === undefined) return;
+          const release = proxy.hold();
+          movedTo = moveOn(direct, token, name, bytes).finally(release);
+        },
+      });
+      expect(result).toEqual({ digest: sha256(bytes), size: bytes.length, existed: false });
+    } finally {
+      client.close();
+      direct.close();
+      await proxy.close();
+    }
+    expect(movedTo).toBeDefined();
+    expect(await movedTo).toBeGreaterThan(retries[0]?.offset ?? Number.POSITIVE_INFINITY);
+    expect(retries).toHaveLength(1);
+    const downloader = clientFor({ role: 'download', digest: sha256(bytes) });
+    try {
+      const target = join(dir, 'moved-on-download.bin');
+      expect((await downloader.download(sha256(bytes), target)).verified).toBe(true);
+      expect(sha256(await readFile(target))).toBe(sha256(bytes));
     } finally {
       downloader.close();
     }

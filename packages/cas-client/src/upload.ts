@@ -53,6 +53,9 @@ export interface UploadResult {
   readonly existed: boolean;
 }
 
+/** QueryWriteStatus calls one resume may make when the upload moved on meanwhile. */
+const MAX_STATUS_QUERIES = 3;
+
 interface Blob {
   readonly digest: string;
   readonly hex: string;
@@ -106,7 +109,25 @@ export async function uploadBlob(
           offset,
         });
       }
-      const committed = await writeAttempt(connection, blob, resourceName, metadata, offset, options);
+      let committed: number;
+      for (let asked = 1; ; asked++) {
+        try {
+          committed = await writeAttempt(connection, blob, resourceName, metadata, offset, options);
+          break;
+        } catch (error) {
+          // The dropped Write can still hand the CAS bytes it received before the drop after QueryWriteStatus
+          // answered, so a resume may find the upload further on. It has let go by then (else the CAS says
+          // upload_busy, which backs off): ask again and continue from there.
+          const moved =
+            attempt > 1 &&
+            asked < MAX_STATUS_QUERIES &&
+            fromGrpcError(error, connection.peer).details.reason === 'write_offset_mismatch';
+          if (!moved) throw error;
+          const status = await queryWriteStatus(connection, resourceName, signal);
+          if (status.complete) return done(blob, options);
+          offset = status.committedSize;
+        }
+      }
       if (committed !== blob.size) {
         throw new CairnError(
           Code.DataLoss,

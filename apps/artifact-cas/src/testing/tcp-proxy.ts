@@ -9,6 +9,8 @@ export interface TcpProxyOptions {
   readonly cutOnceAfterUpBytes?: number;
   /** Drops the first connection to have carried this many bytes server → client, and no other. */
   readonly cutOnceAfterDownBytes?: number;
+  /** Sees every chunk going client → server, e.g. to learn an upload's resource name from its first message. */
+  readonly onUp?: (chunk: Buffer) => void;
 }
 
 export interface TcpProxy {
@@ -20,6 +22,11 @@ export interface TcpProxy {
   readonly connections: () => number;
   /** Whether a connection was cut. */
   readonly cut: () => boolean;
+  /**
+   * Keeps what clients send from the server (every connection, new ones too) until the returned function
+   * is called, so a test can act between a client's calls; the server's answers still flow.
+   */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
@@ -33,6 +40,8 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
   let down = 0;
   let connections = 0;
   let cut = false;
+  /** While set, client → server bytes wait for it. */
+  let held: Promise<void> | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     connections++;
@@ -49,12 +58,27 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (chunk: Buffer) => {
+    const forwardUp = (chunk: Buffer) => {
       up += chunk.length;
       upHere += chunk.length;
+      options.onUp?.(chunk);
       upstream.write(chunk);
       const limit = options.cutOnceAfterUpBytes;
       if (!cut && limit !== undefined && upHere >= limit) dropBoth();
+    };
+    // In order: once one chunk waits for a hold, the ones after it queue behind it.
+    let queue = Promise.resolve();
+    let queued = 0;
+    client.on('data', (chunk: Buffer) => {
+      if (held === undefined && queued === 0) return forwardUp(chunk);
+      const wait = held;
+      queued++;
+      queue = queue
+        .then(() => wait)
+        .then(() => {
+          queued--;
+          forwardUp(chunk);
+        });
     });
     upstream.on('data', (chunk: Buffer) => {
       down += chunk.length;
@@ -75,6 +99,16 @@ export async function startTcpProxy(target: string, options: TcpProxyOptions = {
     bytesDown: () => down,
     connections: () => connections,
     cut: () => cut,
+    hold: () => {
+      let release!: () => void;
+      held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
