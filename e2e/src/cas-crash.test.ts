@@ -55,8 +55,12 @@ const SENT_BYTES = 9 * MiB;
 const CHUNK_BYTES = 8 * MiB;
 /** Small uploads that complete before the kill. */
 const COMPLETED = 8;
-/** The sweeper's settings for this test: leftovers idle 8 s are removed, each backend swept every 0.5 s. */
-const LEFTOVER_AGE_MS = 8_000;
+/**
+ * The sweeper's settings for this test: leftovers idle 12 s are removed, each backend swept every 0.5 s. The
+ * age sets how long the test has to see the crash's leftovers go and finish the younger upload before that
+ * one is due too: 8 s was too short once on a loaded CI machine (S3 on Swift).
+ */
+const LEFTOVER_AGE_MS = 12_000;
 const SWEEP_PERIOD_MS = 500;
 /** Just under the test's timeout: the watchdog names the step a stuck run is in before Vitest gives up. */
 const STUCK_AFTER_MS = 110_000;
@@ -300,7 +304,7 @@ describe.sequential('kill -9 of the CAS with uploads in flight', () => {
 
         // An upload started after the restart, idle less than the age when the crash's leftovers are
         // swept: the sweep must spare it (it could be another replica's). Started 2 s before they are due,
-        // it is due itself 6 s after them (5 s on Swift, which gives times to the second): time enough to
+        // it is due itself 10 s after them (9 s on Swift, which gives times to the second): time enough to
         // see them go and finish it, even on a loaded machine.
         const youngFrom = pausedAt + LEFTOVER_AGE_MS - 2_000;
         if (Date.now() < youngFrom) {
@@ -376,7 +380,9 @@ describe.sequential('kill -9 of the CAS with uploads in flight', () => {
           .filter((line) => line.level === 'warn' || line.level === 'error')
           .slice(-20)
           .map((line) => JSON.stringify(line));
-        console.error(`the CAS's last warnings and errors (${provider}):\n${said.join('\n') || '(none)'}`);
+        console.error(
+          `the CAS's last warnings and errors (${provider}; phases ${JSON.stringify(phases)}):\n${said.join('\n') || '(none)'}`,
+        );
         await cas.kill();
         throw error;
       } finally {
