@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { CairnError, Code } from '@cairn/errors';
 import { MALLOC_TUNABLES_SETTING, mallocTunablesMissing } from '@cairn/malloc-tunables';
 import { createLogger } from '@cairn/observability';
-import { environmentHelp } from '@cairn/service-runtime';
+import { environmentHelp, logProcessWarnings } from '@cairn/service-runtime';
 import { CAS_NODE_FLAGS, casNodeFlagsMissing } from './app/node-flags.js';
 import { startArtifactCas } from './app/start.js';
 import { CAS_CONFIG, CAS_CONFIG_DEFAULTS } from './config/config.js';
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  logProcessWarnings(bootLogger);
   const config = await loadCasConfig({ file: args.config });
   const missing = mallocTunablesMissing();
   if (missing.length > 0) {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CairnError } from '@cairn/errors';
 import { createLogger } from '@cairn/observability';
 import { openSecretStore } from '@cairn/secrets';
-import { environmentHelp } from '@cairn/service-runtime';
+import { environmentHelp, logProcessWarnings } from '@cairn/service-runtime';
 import { bootstrapAdmin, bootstrapOrganization } from './app/bootstrap.js';
 import { rotateSigningKeys } from './app/rotate-keys.js';
 import { secretStoreOptions } from './app/secret-store-options.js';
@@ -87,6 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Run by `npm start`: stop too when the start script dies without passing a signal on.
     if (process.connected) process.once('disconnect', resolve);
   });
+  logProcessWarnings(createLogger({ level: config.log.level, fields: { service: 'controlplane' } }));
   const running = await startControlPlane(config);
   await stopRequested;
   await running.close();

@@ -25,5 +25,6 @@ export {
 } from './http-server.js';
 export { type CallHandle, InFlight } from './in-flight.js';
 export { CallMetrics } from './metrics.js';
+export { logProcessWarnings } from './process-warnings.js';
 export { type ServingPhase, ServingState } from './serving-state.js';
 export { whenIdle } from './when-idle.js';
