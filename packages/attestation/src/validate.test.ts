@@ -306,6 +306,7 @@ describe('validateMaterial keeps memory bounded', () => {
     ].join('\n');
     const started = performance.now();
     expect(() => validateMaterial('JUNIT_XML', bytes(laughs))).not.toThrow();
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Expanded, the entities would be 10^9 copies; the bound leaves room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

@@ -53,7 +53,8 @@ describe('withCallDeadline', () => {
     const driver = withCallDeadline(driverAnswering(undefined, seen), deadline);
     const started = Date.now();
     const error = await failureOf(driver.stat(HEX, never));
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // The deadline is 0.1 s; the bound only tells a deadline that fired from a hang, on a loaded machine too.
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(error).toMatchObject({ code: Code.Unavailable, details: { reason: 'backend_unanswered' } });
     expect(error.message).toBe(
       'the storage server of backend b-1 (aws-s3) did not answer within 0.1 s; check that it is running and reachable from the CAS, then retry',

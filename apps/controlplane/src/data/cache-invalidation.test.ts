@@ -63,7 +63,8 @@ describe('read caches of two control planes on one PostgreSQL', () => {
       () => reader.apiTokens.findByHash(tokenHash),
       (seen) => seen?.revokedAt instanceof Date,
     );
-    expect(ms).toBeLessThan(1_000);
+    // Far below the TTL, with room for a loaded machine: a notice takes milliseconds.
+    expect(ms).toBeLessThan(10_000);
   });
 
   it('a new default backend, set in a transaction on one, is what the other reads', async () => {
