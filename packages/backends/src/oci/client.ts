@@ -14,6 +14,8 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
  */
 const TRANSIENT_REPEATS = { retries: 3, minTimeout: 50, factor: 4, maxTimeout: 600 } as const;
 
+const REDIRECTS = [301, 302, 303, 307, 308];
+
 interface RequestOptions {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Absolute URL (an upload `Location`) or a path below `/v2/<repository>/`. */
@@ -28,6 +30,8 @@ interface RequestOptions {
   readonly signal: AbortSignal;
   /** Which refusals are worth repeating the same request for; set only where repeating is safe. */
   readonly transient?: (error: CairnError) => boolean;
+  /** `manual` hands a redirect back as it is (list its status in `ok`) instead of following it. */
+  readonly redirect?: 'follow' | 'manual';
 }
 
 /**
@@ -137,7 +141,10 @@ export class OciClient {
       target: location,
       action: 'push',
       what: 'read where a blob upload stands',
-      ok: [204, 400, 404],
+      // The Location may come from a checkpoint anyone with push access could have written: a redirect
+      // away from it is not followed, and the session counts as one nobody can continue.
+      ok: [204, 400, 404, ...REDIRECTS],
+      redirect: 'manual',
       signal,
       transient: serverFailure,
     });
@@ -342,6 +349,7 @@ export class OciClient {
       return await fetch(url, {
         method: options.method,
         headers,
+        redirect: options.redirect ?? 'follow',
         ...(options.body === undefined ? {} : { body: options.body }),
         signal: options.signal,
       });

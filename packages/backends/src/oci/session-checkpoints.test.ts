@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256Hex } from '@cairn/digest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -168,6 +170,55 @@ describe('upload checkpoints kept in a repository', () => {
     expect(await storage.leftovers()).toEqual([expect.stringMatching(/^upload session /)]);
     await upload.suspend();
     expect(await storage.leftovers()).toEqual([]);
+  });
+
+  it("does not follow a redirect from a checkpoint's Location: nothing reaches the other host, and the upload starts again", async () => {
+    const repository = freshRepository('checkpoint-redirected');
+    // Another host, which would answer as a registry holding the checkpoint's bytes and so take the upload.
+    const elsewhere: string[] = [];
+    const sink = createServer((request, response) => {
+      elsewhere.push(`${request.method} ${request.url}`);
+      response.writeHead(204, {
+        range: `0-${2 * CHUNK - 1}`,
+        location: `/v2/${repository}/blobs/uploads/taken`,
+      });
+      response.end();
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const sinkHost = `127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    let redirecting = false;
+    const proxy = await startRegistryProxy(host, (answer) => {
+      if (redirecting && answer.method === 'GET' && answer.url.includes('/blobs/uploads/')) {
+        answer.status = 307;
+        answer.headers.location = `http://${sinkHost}/v2/${repository}/blobs/uploads/taken`;
+      }
+    });
+    try {
+      const open = async () =>
+        createBlobStore(
+          createOciDriver(
+            { location: `${proxy.host}/${repository}`, credentials: {} },
+            { chunkSize: CHUNK, resumableSha256: await sha() },
+          ),
+        );
+      const { bytes, blob } = randomBlob(3 * CHUNK + 5);
+      const first = await (await open()).beginUpload(blob, never, {}, 'redirected');
+      await first.write(bytes.subarray(0, 2 * CHUNK + 5), never);
+      await first.suspend();
+      redirecting = true;
+      const store = await open();
+      expect(await store.stagedBytes(blob, 'redirected', never)).toBeUndefined();
+      const again = await store.beginUpload(blob, never, {}, 'redirected');
+      expect(again.received).toBe(0);
+      await again.write(bytes, never);
+      await again.finish(never);
+      expect(elsewhere).toEqual([]);
+      expect(await new RegistryStorage(storageDir, repository).visibleBlobs()).toEqual([blob.hex]);
+    } finally {
+      await proxy.close();
+      sink.closeAllConnections();
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+    }
   });
 
   it('continues only a checkpoint of the same blob, chunk size and a state of exactly its bytes', async () => {
