@@ -4,7 +4,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { ensureDebianPackages } from './apt.js';
 import { freePorts, type LoggedProcess, spawnLogged, waitUntil, withLogTails } from './logged-process.js';
 import type { RunningServer } from './server.js';
@@ -91,7 +97,12 @@ export async function startSwift(): Promise<RunningServer<SwiftInfo>> {
       },
     };
     await waitUntil('the Swift proxy /healthcheck', () => healthy(info.endpoint), processes, 60_000);
-    await waitUntil('an S3 ListBuckets call to Swift', () => listsBuckets(info), processes, 60_000);
+    await waitUntil(
+      'an S3 round trip through Swift (bucket and object made and removed)',
+      () => storesAnObject(info),
+      processes,
+      60_000,
+    );
     return { info, stop };
   } catch (error) {
     const reported = await withLogTails(error, processes);
@@ -229,7 +240,12 @@ async function healthy(endpoint: string): Promise<boolean> {
   return response.ok && (await response.text()).trim() === 'OK';
 }
 
-async function listsBuckets(info: SwiftInfo): Promise<boolean> {
+/**
+ * Whether Swift serves S3 end to end: a bucket and an object made and removed. A ListBuckets answer alone
+ * needs only the proxy and the account server; a test's first CreateBucket, right after, then failed
+ * InternalError on a loaded CI machine, the container or object server not serving yet.
+ */
+async function storesAnObject(info: SwiftInfo): Promise<boolean> {
   const client = new S3Client({
     endpoint: info.endpoint,
     region: info.region,
@@ -239,8 +255,13 @@ async function listsBuckets(info: SwiftInfo): Promise<boolean> {
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
   });
+  const Bucket = `cairn-ready-${randomBytes(6).toString('hex')}`;
+  const options = { abortSignal: AbortSignal.timeout(10_000) };
   try {
-    await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
+    await client.send(new CreateBucketCommand({ Bucket }), options);
+    await client.send(new PutObjectCommand({ Bucket, Key: 'probe', Body: 'ready' }), options);
+    await client.send(new DeleteObjectCommand({ Bucket, Key: 'probe' }), options);
+    await client.send(new DeleteBucketCommand({ Bucket }), options);
     return true;
   } finally {
     client.destroy();
