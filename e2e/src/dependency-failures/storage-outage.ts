@@ -96,7 +96,13 @@ export function storageOutageSuite(provider: RemoteProvider): void {
       front = await startFaultProxy(cas.address);
     });
 
-    afterEach(async () => {
+    afterEach(async ({ task }) => {
+      if (task.result?.state === 'fail') {
+        // What the CAS said of the failed calls: its log lives only in memory here.
+        for (const running of [cas, impatientCas]) {
+          console.error(`the CAS's last warnings and errors:\n${running?.warnings().join('\n') || '(none)'}`);
+        }
+      }
       await stopChildren();
       for (const created of clients.splice(0)) created.close();
       // A test that failed midway must not leave the server away for the next one.

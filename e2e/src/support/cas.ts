@@ -12,7 +12,7 @@ import {
   publicJwks,
   type SigningKey,
 } from '@cairn/cas-token';
-import { silentLogger } from '@cairn/observability';
+import { createLogger } from '@cairn/observability';
 import type { SecretStore } from '@cairn/secrets';
 
 export const ISSUER = 'cairn-e2e';
@@ -32,8 +32,12 @@ export interface E2eCas {
   readonly key: SigningKey;
   /** A token of `role` for `backend`, signed by `key` (the trusted one by default). */
   mint(role: CasRole, backend: Backend, options?: { key?: SigningKey; digest?: string }): Promise<string>;
+  /** The CAS's last warn and error log lines (at most LOG_LINES_KEPT), for a failing test to print. */
+  warnings(): readonly string[];
   close(): Promise<void>;
 }
+
+const LOG_LINES_KEPT = 50;
 
 /**
  * An artifact CAS in this process on a free 127.0.0.1 port, as a deployment runs it (its own config
@@ -44,6 +48,14 @@ export async function startE2eCas(
   options: { secretStore?: SecretStore; env?: Record<string, string> } = {},
 ): Promise<E2eCas> {
   const key = await generateSigningKey();
+  const warnings: string[] = [];
+  const logger = createLogger({
+    level: 'warn',
+    write: (line) => {
+      warnings.push(line.trimEnd());
+      if (warnings.length > LOG_LINES_KEPT) warnings.shift();
+    },
+  });
   const cas = await startArtifactCas(
     {
       ...config,
@@ -53,7 +65,7 @@ export async function startE2eCas(
       shutdownGraceMs: 1_000,
     },
     {
-      logger: silentLogger,
+      logger,
       ...(options.secretStore === undefined ? {} : { secretStore: options.secretStore }),
       ...(options.env === undefined ? {} : { env: options.env }),
     },
@@ -63,6 +75,7 @@ export async function startE2eCas(
     address: cas.grpcAddress,
     key,
     mint: (role, backend, mintOptions = {}) => mintFor(mintOptions.key ?? key, role, backend, mintOptions),
+    warnings: () => [...warnings],
     close: () => cas.close(),
   };
 }
