@@ -139,15 +139,17 @@ export class SessionCheckpointLog implements HashCheckpoints {
   /** Deletes manifests, taking each deleted off the record; resolves the first failure, if any. */
   async #delete(digests: readonly string[], signal: AbortSignal): Promise<unknown> {
     let failure: unknown;
+    let deleted = false;
     for (const digest of digests) {
       try {
         await this.checkpoints.remove(digest, signal);
-        this.#manifests.delete(digest);
+        deleted = this.#manifests.delete(digest) || deleted;
       } catch (error) {
         failure ??= error;
       }
     }
-    await this.#changed();
+    // The note is rewritten only when the record changed (a first save replaces nothing).
+    if (deleted) await this.#changed();
     return failure;
   }
 
