@@ -50,8 +50,9 @@ export interface UploadSessionsOptions {
   readonly resumeWindowMs: number;
   readonly maxOpen: number;
   /**
-   * Called when a session's resume window is over, for logs: it is aborted, or suspended when another
-   * process can continue it (`continuable`).
+   * Called, for logs, once a session whose resume window is over has been let go: suspended, its
+   * checkpoint saved for any process to continue (`continuable`), or aborted. Only then, so that a
+   * reader of the log (a test, an operator) who turns to another replica finds the checkpoint there.
    */
   readonly onExpired?: (key: string, received: number, continuable: boolean) => void;
   readonly onAbortError?: (error: unknown) => void;
@@ -127,8 +128,9 @@ export class UploadSessions {
     if (this.#sessions.get(session.key) !== session) return;
     const timer = setTimeout(() => {
       if (this.#sessions.get(session.key) !== session || session.attached) return;
-      this.#options.onExpired?.(session.key, session.upload.received, session.upload.resumable);
-      void this.#letGo(session);
+      void this.#letGo(session).then((continuable) =>
+        this.#options.onExpired?.(session.key, session.upload.received, continuable),
+      );
     }, this.#options.resumeWindowMs);
     timer.unref();
     session.setAttached(false, timer);
@@ -154,11 +156,24 @@ export class UploadSessions {
     await Promise.all(open.map((session) => this.#letGo(session)));
   }
 
-  /** Ends a session this process gives up: suspended for another process if it can continue it, else aborted. */
-  async #letGo(session: UploadSession): Promise<void> {
-    if (!session.upload.resumable) return this.end(session, true);
-    await session.upload.suspend().catch((error: unknown) => this.#options.onAbortError?.(error));
-    return this.end(session, false);
+  /**
+   * Ends a session this process gives up: suspended for another process if it can continue it, else
+   * aborted. Answers whether it was suspended (a failed suspend is reported to `onAbortError`).
+   */
+  async #letGo(session: UploadSession): Promise<boolean> {
+    if (!session.upload.resumable) {
+      await this.end(session, true);
+      return false;
+    }
+    const suspended = await session.upload.suspend().then(
+      () => true,
+      (error: unknown) => {
+        this.#options.onAbortError?.(error);
+        return false;
+      },
+    );
+    await this.end(session, false);
+    return suspended;
   }
 
   #refuseIfClosed(): void {
