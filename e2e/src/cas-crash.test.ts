@@ -198,7 +198,10 @@ async function expectAbsentOrWhole(
 
 const PROVIDERS: readonly [string, () => Promise<CrashTarget>][] = [
   ['filesystem', async () => filesystemTarget(join(dir, 'roots', 'crash'))],
-  ['oci', async () => ociTarget(registry.info, 'cairn/crash', CHUNK_BYTES)],
+  [
+    'oci',
+    async () => ociTarget(registry.info, 'cairn/crash', CHUNK_BYTES, 'crash-oci', join(dir, 'journal')),
+  ],
   ['aws-s3', () => s3Target(swift.info, secrets)],
   ['azure-blob', () => azureTarget(azurite.info, secrets)],
 ];
@@ -279,8 +282,6 @@ describe.sequential('kill -9 of the CAS with uploads in flight', () => {
           () => target.holdsUploads(IN_FLIGHT, SENT_BYTES),
           30_000,
         );
-        // A moment for the CAS to note the newest registry Location (OCI) after the PATCHes answered.
-        await sleep(300);
         const pausedAt = Date.now();
         phase('upload');
 

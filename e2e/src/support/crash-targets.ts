@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListPartsCommand } from '@aws-sdk/client-s3';
 import type { ProviderKind } from '@cairn/backends';
@@ -53,11 +53,17 @@ export function filesystemTarget(location: string): CrashTarget {
   };
 }
 
+/**
+ * `journalDir`, when given, is the CAS's `sweeper.journalDir`: uploads count as held only once the CAS has
+ * noted the Location each session's PATCH answered, since a kill before that leaves a note the registry no
+ * longer accepts (the sweep counts that session as left for the registry's purge).
+ */
 export function ociTarget(
   registry: RegistryEndpoint,
   repository: string,
   chunkBytes: number,
   id = 'crash-oci',
+  journalDir?: string,
 ): CrashTarget {
   const storage = new RegistryStorage(registry.storageDir, repository);
   const uploads = join(registry.storageDir, 'docker/registry/v2/repositories', repository, '_uploads');
@@ -68,15 +74,35 @@ export function ociTarget(
     leftovers: () => storage.leftovers(),
     async holdsUploads(count) {
       // A session holds its first PATCH (the registry keeps chunks of chunkBytes) and none is in flight.
-      const sizes = await Promise.all(
-        (await storage.uploadFolders()).map(
-          async (uuid) => (await stat(join(uploads, uuid, 'data')).catch(() => undefined))?.size,
-        ),
-      );
-      return sizes.filter((size) => size === chunkBytes).length === count;
+      const held = new Map<string, number>();
+      for (const uuid of await storage.uploadFolders()) {
+        const data = await stat(join(uploads, uuid, 'data')).catch(() => undefined);
+        if (data?.size === chunkBytes) held.set(uuid, data.mtimeMs);
+      }
+      if (held.size !== count) return false;
+      if (journalDir === undefined) return true;
+      // Each held session's note was written after its bytes were (so after the PATCH answered).
+      const noted = await notesWrittenAfter(journalDir);
+      return [...held].every(([uuid, dataWritten]) => (noted.get(uuid) ?? 0) >= dataWritten);
     },
     close: async () => {},
   };
+}
+
+/** When each OCI session note under `journalDir` was last written, by the upload session id it names. */
+async function notesWrittenAfter(journalDir: string): Promise<Map<string, number>> {
+  const written = new Map<string, number>();
+  const files = await readdir(journalDir, { recursive: true }).catch(() => [] as string[]);
+  for (const file of files.filter((name) => name.endsWith('.session'))) {
+    const path = join(journalDir, file);
+    const [note, location] = await Promise.all([
+      stat(path).catch(() => undefined),
+      readFile(path, 'utf8').catch(() => ''),
+    ]);
+    const uuid = /\/blobs\/uploads\/([^/?]+)/.exec(location)?.[1];
+    if (note && uuid) written.set(uuid, note.mtimeMs);
+  }
+  return written;
 }
 
 /** `id` names the backend and its secret: one test file that opens several targets gives each its own. */
