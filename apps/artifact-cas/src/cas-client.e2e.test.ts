@@ -49,7 +49,9 @@ function clientFor(
     address: options.address ?? cas.grpcAddress,
     token: () =>
       cas.mint(options.role ?? 'upload', options.digest === undefined ? {} : { digest: options.digest }),
-    retry: { initialDelayMs: 20, maxDelayMs: 200 },
+    // Quick, but with room (about 2 s in all) for the CAS to notice a cut connection and let its Write go
+    // on a loaded machine; until then a resumed Write is refused as busy.
+    retry: { maxAttempts: 8, initialDelayMs: 20, maxDelayMs: 500 },
   });
 }
 

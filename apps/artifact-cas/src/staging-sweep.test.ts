@@ -1,6 +1,5 @@
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@cairn/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOf, bytesOf, startTestCas, type TestCas } from './testing/cas-harness.js';
@@ -42,11 +41,13 @@ describe('abandoned filesystem uploads', () => {
     });
     expect(response.status).toBe(201);
 
-    for (let attempt = 0; attempt < 100 && (await exists(stale)); attempt++) await sleep(20);
+    // The sweep runs beside the PUT, and says what it removed once it has looked at every file.
+    await expect
+      .poll(() => logLines.some((line) => line.msg === 'removed abandoned uploads' && line.removed === 1), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     expect(await exists(stale)).toBe(false);
     expect(await exists(recent)).toBe(true);
-    expect(logLines.some((line) => line.msg === 'removed abandoned uploads' && line.removed === 1)).toBe(
-      true,
-    );
   });
 });

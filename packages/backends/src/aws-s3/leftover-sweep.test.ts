@@ -43,12 +43,19 @@ describe('aws-s3 leftovers of uploads a crash cut short, on Swift', () => {
     const { bytes, blob } = randomBlob(11 * MiB);
     const staged = await driver.stage(blob, {}, never);
     await staged.write(bytes.subarray(0, 6 * MiB), never);
-    for (let tries = 0; tries < 100; tries++) {
-      const keys = (await inspection.multipartUploads()).map((upload) => upload.key);
-      if (keys.includes(`swept/sha256/${blob.hex}`)) break;
-      await sleep(20);
-    }
-    return { staged, bytes, key: `swept/sha256/${blob.hex}` };
+    const key = `swept/sha256/${blob.hex}`;
+    // Until its first part is stored: the part's time is what ages the upload, and it is sent in the
+    // background.
+    const stored = async () => {
+      const upload = (await inspection.multipartUploads()).find((found) => found.key === key);
+      if (upload === undefined) return false;
+      const { Parts } = await inspection.client.send(
+        new ListPartsCommand({ Bucket: inspection.bucket, Key: key, UploadId: upload.uploadId }),
+      );
+      return (Parts ?? []).length > 0;
+    };
+    await expect.poll(stored, { timeout: 15_000, interval: 50 }).toBe(true);
+    return { staged, bytes, key };
   }
 
   it('aborts multipart uploads and deletes probes older than asked, and nothing else', async () => {
