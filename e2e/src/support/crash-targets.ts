@@ -74,35 +74,42 @@ export function ociTarget(
     leftovers: () => storage.leftovers(),
     async holdsUploads(count) {
       // A session holds its first PATCH (the registry keeps chunks of chunkBytes) and none is in flight.
-      const held = new Map<string, number>();
+      const held: string[] = [];
       for (const uuid of await storage.uploadFolders()) {
         const data = await stat(join(uploads, uuid, 'data')).catch(() => undefined);
-        if (data?.size === chunkBytes) held.set(uuid, data.mtimeMs);
+        if (data?.size === chunkBytes) held.push(uuid);
       }
-      if (held.size !== count) return false;
+      if (held.length !== count) return false;
       if (journalDir === undefined) return true;
-      // Each held session's note was written after its bytes were (so after the PATCH answered).
-      const noted = await notesWrittenAfter(journalDir);
-      return [...held].every(([uuid, dataWritten]) => (noted.get(uuid) ?? 0) >= dataWritten);
+      // Each held session's note names the Location its PATCH answered, the one at chunkBytes.
+      const noted = await notedOffsets(journalDir);
+      return held.every((uuid) => noted.get(uuid) === chunkBytes);
     },
     close: async () => {},
   };
 }
 
-/** When each OCI session note under `journalDir` was last written, by the upload session id it names. */
-async function notesWrittenAfter(journalDir: string): Promise<Map<string, number>> {
-  const written = new Map<string, number>();
+/**
+ * The offset each OCI session note under `journalDir` was noted at, by upload session id: read from the
+ * noted Location's `_state`, which distribution 2.8 makes of a 32-byte HMAC and the session's JSON state.
+ */
+async function notedOffsets(journalDir: string): Promise<Map<string, number>> {
+  const offsets = new Map<string, number>();
   const files = await readdir(journalDir, { recursive: true }).catch(() => [] as string[]);
   for (const file of files.filter((name) => name.endsWith('.session'))) {
-    const path = join(journalDir, file);
-    const [note, location] = await Promise.all([
-      stat(path).catch(() => undefined),
-      readFile(path, 'utf8').catch(() => ''),
-    ]);
-    const uuid = /\/blobs\/uploads\/([^/?]+)/.exec(location)?.[1];
-    if (note && uuid) written.set(uuid, note.mtimeMs);
+    const [location = ''] = (await readFile(join(journalDir, file), 'utf8').catch(() => '')).split('\n');
+    const url = URL.canParse(location) ? new URL(location) : undefined;
+    const uuid = url && /\/blobs\/uploads\/([^/]+)$/.exec(url.pathname)?.[1];
+    const state = url?.searchParams.get('_state');
+    if (!uuid || !state) continue;
+    try {
+      const { Offset } = JSON.parse(Buffer.from(state, 'base64url').subarray(32).toString('utf8'));
+      if (typeof Offset === 'number') offsets.set(uuid, Offset);
+    } catch {
+      // Not distribution's format: the note does not count as caught up.
+    }
   }
-  return written;
+  return offsets;
 }
 
 /** `id` names the backend and its secret: one test file that opens several targets gives each its own. */
