@@ -46,16 +46,18 @@ describe('aws-s3 leftovers of uploads a crash cut short, on Swift', () => {
     const key = `swept/sha256/${blob.hex}`;
     // Until its first part is stored: the part's time is what ages the upload, and it is sent in the
     // background.
-    const stored = async () => {
-      const upload = (await inspection.multipartUploads()).find((found) => found.key === key);
-      if (upload === undefined) return false;
-      const { Parts } = await inspection.client.send(
-        new ListPartsCommand({ Bucket: inspection.bucket, Key: key, UploadId: upload.uploadId }),
-      );
-      return (Parts ?? []).length > 0;
-    };
-    await expect.poll(stored, { timeout: 15_000, interval: 50 }).toBe(true);
+    await expect.poll(() => partsStored(key), { timeout: 15_000, interval: 50 }).toBeGreaterThan(0);
     return { staged, bytes, key };
+  }
+
+  /** Parts the server holds of the multipart upload of `key`; 0 while it is not listed. */
+  async function partsStored(key: string): Promise<number> {
+    const upload = (await inspection.multipartUploads()).find((found) => found.key === key);
+    if (upload === undefined) return 0;
+    const { Parts } = await inspection.client.send(
+      new ListPartsCommand({ Bucket: inspection.bucket, Key: key, UploadId: upload.uploadId }),
+    );
+    return (Parts ?? []).length;
   }
 
   it('aborts multipart uploads and deletes probes older than asked, and nothing else', async () => {
@@ -93,21 +95,11 @@ describe('aws-s3 leftovers of uploads a crash cut short, on Swift', () => {
   });
 
   it('spares an upload begun long ago that stored a part lately (one continued from its checkpoint)', async () => {
-    const { client, bucket } = inspection;
     const going = await cutShort();
     await sleep(3_000);
     // Another part stored now: begun 3 s ago, idle for no time.
     await going.staged.write(going.bytes.subarray(6 * MiB, 10 * MiB + 1), never);
-    const [upload] = (await inspection.multipartUploads()).filter(({ key }) => key === going.key);
-    let parts = 0;
-    for (let tries = 0; tries < 100 && parts < 2; tries++) {
-      const listed = await client.send(
-        new ListPartsCommand({ Bucket: bucket, Key: going.key, UploadId: upload?.uploadId }),
-      );
-      parts = (listed.Parts ?? []).length;
-      if (parts < 2) await sleep(20);
-    }
-    expect(parts).toBe(2);
+    await expect.poll(() => partsStored(going.key), { timeout: 15_000, interval: 50 }).toBe(2);
 
     expect(await driver.sweepLeftovers?.(1_500, never)).toEqual({ removed: 0, left: 0 });
     await going.staged.write(going.bytes.subarray(10 * MiB + 1), never);
